@@ -1,0 +1,88 @@
+"""``ContextTorch``: the shared, mutable state of one training run (DESIGN section 4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+if TYPE_CHECKING:
+    from mlrpy.callbacks.base import CallbackSet
+
+__all__ = ["Batch", "ContextTorch"]
+
+
+@dataclass
+class Batch:
+    """One mini-batch: inputs ``x``, targets ``y`` (``None`` when predicting) and ``index``,
+    the row positions of the batch in the data being iterated."""
+
+    x: torch.Tensor
+    y: torch.Tensor | None
+    index: torch.Tensor
+
+
+class ContextTorch:
+    """Everything a callback may read or change during a run, as ``self.ctx``.
+
+    Fields (all present from the start of a run, ``None`` until the loop fills them):
+    ``learner``, ``task_train``, ``task_valid``, ``loader_train``, ``loader_valid``,
+    ``measures_train``, ``measures_valid``, ``network``, ``optimizer``, ``loss_fn``,
+    ``total_epochs``, ``last_scores_train``, ``last_scores_valid``, ``y_hat``, ``loss``,
+    ``epoch``, ``step``, ``global_step``, ``batch``, ``eval_freq``, ``terminate``,
+    ``callbacks``, ``device``; and ``last_loss``, the previous batch's training loss as a float.
+
+    Reading ``last_loss`` converts the loss tensor on first access, so a run in which no
+    callback reads it never waits for the device once per batch. Callbacks may attach
+    attributes of their own.
+    """
+
+    def __init__(self, **fields: Any) -> None:
+        self.learner: Any = None
+        self.task_train: Any = None
+        self.task_valid: Any = None
+        self.loader_train: Any = None
+        self.loader_valid: Any = None
+        self.measures_train: list[Any] = []
+        self.measures_valid: list[Any] = []
+        self.network: torch.nn.Module | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.loss_fn: Any = None
+        self.total_epochs: int = 0
+        self.last_scores_train: dict[str, float] | None = None
+        self.last_scores_valid: dict[str, float] | None = None
+        self.y_hat: torch.Tensor | None = None
+        self.loss: torch.Tensor | None = None
+        self.epoch: int = 0
+        self.step: int = 0
+        self.global_step: int = 0
+        self.batch: Batch | None = None
+        self.eval_freq: int = 1
+        self.terminate: bool = False
+        self.callbacks: list[CallbackSet] = []
+        self.device: torch.device = torch.device("cpu")
+        self.loader_predict: Any = None
+        self.prediction: torch.Tensor | None = None
+        self._last_loss: Any = None
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    @property
+    def last_loss(self) -> float | None:
+        """The most recent training batch's loss as a Python float (``None`` before one)."""
+        value = self._last_loss
+        if isinstance(value, torch.Tensor):
+            value = value.item()
+            self._last_loss = value
+        return value
+
+    @last_loss.setter
+    def last_loss(self, value: Any) -> None:
+        self._last_loss = value
+
+    def __repr__(self) -> str:
+        return (
+            f"<ContextTorch> epoch {self.epoch}/{self.total_epochs}, step {self.step}, "
+            f"global_step {self.global_step}, terminate={self.terminate}"
+        )

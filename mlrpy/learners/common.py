@@ -1,0 +1,33 @@
+"""The constructor parameters every torch learner shares, documented once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+COMMON_PARAMS_DOC = """
+    Training parameters (shared by every torch learner):
+        epochs: number of epochs to train (0 trains nothing).
+        batch_size: rows per mini-batch.
+        optimizer: registry key (``"adam"``, ``"adamw"``, ``"sgd"``, ``"rmsprop"``,
+            ``"adagrad"``), a ``torch.optim`` class or ``t_opt(...)``; its parameters are
+            ``opt.<param>``.
+        loss: registry key or ``t_loss(...)``; ``None`` uses ``cross_entropy`` for
+            classification and ``mse`` for regression; parameters are ``loss.<param>``.
+        callbacks: list of ``TorchCallback`` objects or registry keys; parameters are
+            ``cb.<id>.<param>``.
+        device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"`` or ``"mps"``.
+        num_threads: torch CPU threads used while training and predicting.
+        random_state: ``None`` draws a seed (recorded in ``model.seed``); an int reproduces.
+        shuffle: reshuffle the training rows every epoch.
+        eval_freq: evaluate every ``eval_freq`` epochs (the last epoch always evaluates).
+        predict_type: ``"response"`` or, for classification, ``"prob"``.
+        validate: ``None``, a fraction of the training rows held out for validation, or
+            ``"predefined"`` (the task's ``internal_valid_task``).
+"""
+
+
+def store_params(obj: Any, params: dict[str, Any]) -> None:
+    """Store constructor arguments untouched (scikit-learn's rule); validation is in ``fit``."""
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(obj, name, value)

@@ -1,0 +1,209 @@
+"""The training and prediction loops (DESIGN section 3).
+
+``train_loop`` is meant to be read next to the diagram in DESIGN.md: every stage is called
+where the diagram puts it, and nothing else happens in between that a callback could not see.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+from mlrpy.callbacks.base import PREDICT_STAGES, STAGES, CallbackSet, sort_callbacks
+from mlrpy.callbacks.context import ContextTorch
+from mlrpy.errors import CallbackStageError
+
+__all__ = ["StageCaller", "evaluates", "predict_loop", "train_loop"]
+
+
+ScoreFn = Callable[[ContextTorch, list[torch.Tensor], list[torch.Tensor], list[Any]], dict[str, float]]
+
+
+class StageCaller:
+    """Calls one stage on every callback that defines it, in order.
+
+    The dispatch lists are built once per run, so a stage no callback implements costs one
+    dict lookup. An exception in a stage is re-raised naming the callback and the stage;
+    ``KeyboardInterrupt`` passes through untouched.
+    """
+
+    def __init__(self, callbacks: Iterable[CallbackSet], stages: Iterable[str]) -> None:
+        callbacks = list(callbacks)
+        self.dispatch: dict[str, list[tuple[str, Callable[[], Any]]]] = {
+            stage: [(cb.id, getattr(cb, stage)) for cb in callbacks if hasattr(cb, stage)]
+            for stage in stages
+        }
+
+    def __call__(self, stage: str) -> None:
+        for callback_id, method in self.dispatch[stage]:
+            try:
+                method()
+            except Exception as err:
+                raise CallbackStageError(callback_id, stage, err) from err
+
+    def call_all(self, stage: str) -> CallbackStageError | None:
+        """Call ``stage`` on every callback even if some fail; return the first failure."""
+        first: CallbackStageError | None = None
+        for callback_id, method in self.dispatch[stage]:
+            try:
+                method()
+            except Exception as err:
+                wrapped = CallbackStageError(callback_id, stage, err)
+                wrapped.__cause__ = err
+                if first is None:
+                    first = wrapped
+                else:
+                    warnings.warn(str(wrapped), RuntimeWarning, stacklevel=2)
+        return first
+
+
+def evaluates(ctx: ContextTorch) -> bool:
+    """Whether this epoch is an evaluation epoch: every ``eval_freq``-th and always the last."""
+    return ctx.epoch % ctx.eval_freq == 0 or ctx.epoch == ctx.total_epochs
+
+
+def train_loop(
+    ctx: ContextTorch,
+    callbacks: list[CallbackSet],
+    restore: Callable[[ContextTorch], None] | None = None,
+    score: ScoreFn | None = None,
+) -> dict[str, Any]:
+    """Run one training run; returns each callback's non-``None`` ``state_dict()`` by id.
+
+    Args:
+        ctx: the run's context, with network, optimizer, loss, loaders and epochs filled in.
+        callbacks: fresh ``CallbackSet`` instances (sorted by weight here).
+        restore: loads network, optimizer and callback states before ``on_begin`` (warm
+            start and resume).
+        score: turns an epoch's collected outputs and targets into ``{measure id: score}``.
+    """
+    callbacks = sort_callbacks(callbacks)
+    ctx.callbacks = callbacks
+    call = StageCaller(callbacks, STAGES)
+    network, optimizer, loss_fn = ctx.network, ctx.optimizer, ctx.loss_fn
+    assert network is not None and optimizer is not None
+    for cb in callbacks:
+        cb.ctx = ctx
+    error: BaseException | None = None
+    try:
+        ctx.epoch = 0
+        ctx.global_step = 0
+        if restore is not None:
+            restore(ctx)
+        call("on_begin")
+        while not ctx.terminate and ctx.epoch < ctx.total_epochs:
+            ctx.epoch += 1
+            call("on_epoch_begin")
+            network.train()
+            ctx.step = 0
+            keep_outputs = bool(ctx.measures_train) and evaluates(ctx)
+            outputs, targets = [], []
+            for batch in ctx.loader_train:
+                ctx.step += 1
+                ctx.global_step += 1
+                ctx.batch = batch
+                optimizer.zero_grad(set_to_none=True)
+                call("on_batch_begin")
+                ctx.y_hat = network(batch.x)
+                call("on_after_forward")
+                ctx.loss = loss_fn(ctx.y_hat, batch.y)
+                call("on_after_loss")
+                ctx.loss.backward()
+                call("on_after_backward")
+                ctx.last_loss = ctx.loss.detach()  # converted to float only when read
+                optimizer.step()
+                call("on_batch_end")
+                if keep_outputs:
+                    outputs.append(ctx.y_hat.detach())
+                    targets.append(batch.y)
+            ctx.last_scores_train = (
+                score(ctx, outputs, targets, ctx.measures_train) if keep_outputs and score else None
+            )
+            call("on_before_valid")
+            if ctx.loader_valid is not None and evaluates(ctx):
+                network.eval()
+                outputs, targets = [], []
+                for batch in ctx.loader_valid:
+                    ctx.batch = batch
+                    call("on_batch_valid_begin")
+                    with torch.no_grad():
+                        ctx.y_hat = network(batch.x)
+                    call("on_batch_valid_end")
+                    outputs.append(ctx.y_hat)
+                    targets.append(batch.y)
+                ctx.last_scores_valid = validation_scores(ctx, outputs, targets, score)
+                call("on_valid_end")
+            else:
+                ctx.last_scores_valid = None
+            call("on_epoch_end")
+        call("on_end")
+        return collect_states(callbacks)
+    except BaseException as err:
+        error = err
+        raise
+    finally:
+        exit_error = call.call_all("on_exit")
+        for cb in callbacks:
+            cb.ctx = None  # type: ignore[assignment]
+        if exit_error is not None:
+            if error is None:
+                raise exit_error
+            warnings.warn(f"{exit_error} (while handling: {error!r})", RuntimeWarning, stacklevel=2)
+
+
+def validation_scores(
+    ctx: ContextTorch,
+    outputs: list[torch.Tensor],
+    targets: list[torch.Tensor],
+    score: Callable[..., dict[str, float]] | None,
+) -> dict[str, float]:
+    """``{"loss": mean validation loss, <measure id>: score, ...}``."""
+    y_hat, y = torch.cat(outputs), torch.cat(targets)
+    with torch.no_grad():
+        scores = {"loss": float(ctx.loss_fn(y_hat, y).item())}
+    if ctx.measures_valid and score is not None:
+        scores.update(score(ctx, [y_hat], [y], ctx.measures_valid))
+    return scores
+
+
+def collect_states(callbacks: Iterable[CallbackSet]) -> dict[str, Any]:
+    """Each callback's ``state_dict()`` by id, leaving out ``None``."""
+    states = {}
+    for cb in callbacks:
+        try:
+            state = cb.state_dict()
+        except Exception as err:
+            raise CallbackStageError(cb.id, "state_dict", err) from err
+        if state is not None:
+            states[cb.id] = state
+    return states
+
+
+def predict_loop(
+    network: torch.nn.Module, loader: Any, callbacks: list[CallbackSet], ctx: ContextTorch
+) -> torch.Tensor:
+    """Forward every batch without gradients, calling the prediction stages."""
+    call = StageCaller(callbacks, PREDICT_STAGES)
+    ctx.loader_predict = loader
+    for cb in callbacks:
+        cb.ctx = ctx
+    try:
+        network.eval()
+        call("on_predict_begin")
+        outputs = []
+        with torch.no_grad():
+            for batch in loader:
+                ctx.batch = batch
+                call("on_predict_batch_begin")
+                ctx.y_hat = network(batch.x)
+                call("on_predict_batch_end")
+                outputs.append(ctx.y_hat)
+        ctx.prediction = torch.cat(outputs) if outputs else torch.empty(0)
+        call("on_predict_end")
+        return ctx.prediction
+    finally:
+        for cb in callbacks:
+            cb.ctx = None  # type: ignore[assignment]

@@ -1,0 +1,146 @@
+"""``classif.mlp`` / ``regr.mlp``: a multi-layer perceptron."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from mlrpy.errors import ParameterError
+from mlrpy.learners.base import LearnerTorch, LearnerTorchClassif, LearnerTorchRegr
+from mlrpy.learners.common import COMMON_PARAMS_DOC, store_params
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "gelu": nn.GELU,
+    "elu": nn.ELU,
+    "leaky_relu": nn.LeakyReLU,
+    "selu": nn.SELU,
+    "silu": nn.SiLU,
+}
+
+
+def hidden_sizes(neurons: Any, n_layers: Any) -> list[int]:
+    """Hidden layer widths from ``neurons`` (int or sequence) and ``n_layers``."""
+    if n_layers is not None:
+        if not isinstance(n_layers, numbers.Integral) or isinstance(n_layers, bool) or n_layers < 0:
+            raise ParameterError(f"'n_layers' must be an integer >= 0 or None, got {n_layers!r}")
+        if not isinstance(neurons, numbers.Integral):
+            raise ParameterError(
+                f"with 'n_layers' set, 'neurons' must be a single integer, got {neurons!r}"
+            )
+        sizes = [int(neurons)] * int(n_layers)
+    elif isinstance(neurons, numbers.Integral):
+        sizes = [int(neurons)]
+    elif isinstance(neurons, Sequence) and not isinstance(neurons, str):
+        sizes = list(neurons)
+    else:
+        raise ParameterError(f"'neurons' must be an integer or a sequence of them, got {neurons!r}")
+    for n in sizes:
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+            raise ParameterError(f"'neurons' must contain integers >= 1, got {neurons!r}")
+    return [int(n) for n in sizes]
+
+
+def activation_class(activation: Any) -> type[nn.Module]:
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            from mlrpy.dictionary import suggest
+
+            raise ParameterError(
+                f"Unknown activation {activation!r}.{suggest(activation, ACTIVATIONS)} "
+                f"Valid: {', '.join(ACTIVATIONS)} or an nn.Module class"
+            )
+        return ACTIVATIONS[activation]
+    if isinstance(activation, type) and issubclass(activation, nn.Module):
+        return activation
+    raise ParameterError(
+        f"'activation' must be a name ({', '.join(ACTIVATIONS)}) or an nn.Module class, "
+        f"got {activation!r}"
+    )
+
+
+def build_mlp(
+    n_features: int, n_outputs: int, neurons: Any, n_layers: Any, p: float, activation: Any
+) -> nn.Sequential:
+    """Linear → activation → dropout for each hidden layer, then a linear output layer."""
+    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p < 1:
+        raise ParameterError(f"'p' (dropout probability) must be in [0, 1), got {p!r}")
+    act = activation_class(activation)
+    layers: list[nn.Module] = []
+    width = n_features
+    for size in hidden_sizes(neurons, n_layers):
+        layers += [nn.Linear(width, size), act()]
+        if p > 0:
+            layers.append(nn.Dropout(p))
+        width = size
+    layers.append(nn.Linear(width, n_outputs))
+    return nn.Sequential(*layers)
+
+
+class LearnerTorchMLP(LearnerTorch):
+    __doc__ = f"""A multi-layer perceptron for tabular data.
+
+    Architecture parameters:
+        neurons: width of each hidden layer: an int (one layer, or ``n_layers`` layers) or a
+            sequence of ints; ``()`` gives a linear model.
+        n_layers: when set, ``neurons`` (an int) is repeated this many times.
+        p: dropout probability after each hidden activation.
+        activation: ``"relu"``, ``"tanh"``, ``"gelu"``, ... or an ``nn.Module`` class.
+{COMMON_PARAMS_DOC}
+    Example:
+        >>> from mlrpy import lrn, tsk
+        >>> learner = lrn("classif.mlp", epochs=30, neurons=(32,), random_state=1,
+        ...               **{{"opt.lr": 0.01}})
+        >>> prediction = learner.train(tsk("iris")).predict(tsk("iris"))
+        >>> prediction.score("classif.acc")["classif.acc"] > 0.8
+        True
+    """
+
+    def __init__(
+        self,
+        *,
+        neurons: int | Sequence[int] = (64, 64),
+        n_layers: int | None = None,
+        p: float = 0.0,
+        activation: str | type[nn.Module] = "relu",
+        epochs: int = 20,
+        batch_size: int = 32,
+        optimizer: Any = "adam",
+        loss: Any = None,
+        callbacks: Any = None,
+        device: str = "auto",
+        num_threads: int = 1,
+        random_state: Any = None,
+        shuffle: bool = True,
+        eval_freq: int = 1,
+        predict_type: str = "response",
+        validate: Any = None,
+    ) -> None:
+        store_params(self, locals())
+
+    def _build_network(self, n_features: int, n_outputs: int) -> torch.nn.Module:
+        return build_mlp(n_features, n_outputs, self.neurons, self.n_layers, self.p, self.activation)
+
+
+class LearnerTorchClassifMLP(LearnerTorchClassif, LearnerTorchMLP):
+    __doc__ = LearnerTorchMLP.__doc__  # type: ignore[assignment]
+    _key: ClassVar[str] = "classif.mlp"
+
+
+class LearnerTorchRegrMLP(LearnerTorchRegr, LearnerTorchMLP):
+    """``regr.mlp``: the multi-layer perceptron for regression (parameters as ``classif.mlp``).
+
+    Example:
+        >>> from mlrpy import lrn, tsk
+        >>> learner = lrn("regr.mlp", epochs=2, random_state=1).train(tsk("diabetes"))
+        >>> learner.predict(tsk("diabetes")).response.shape
+        (442,)
+    """
+
+    _key: ClassVar[str] = "regr.mlp"

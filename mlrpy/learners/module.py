@@ -1,0 +1,148 @@
+"""``classif.module`` / ``regr.module``: train any ``torch.nn.Module`` class.
+
+The module's constructor arguments are deep parameters ``module.<arg>``; arguments named
+``n_features`` and ``n_outputs`` are filled from the training data unless set.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import torch
+from pydantic import create_model
+
+from mlrpy.errors import ParameterError
+from mlrpy.learners.base import LearnerTorch, LearnerTorchClassif, LearnerTorchRegr
+from mlrpy.learners.common import COMMON_PARAMS_DOC, store_params
+from mlrpy.params import Configurable, ParamModel, infer_param_set
+
+_AUTO_ARGS = ("n_features", "n_outputs")
+
+
+class ModuleSpec(Configurable):
+    """The module constructor and its argument values, addressed as ``module.<arg>``."""
+
+    kind = "module"
+
+    def __init__(self, module: Any, values: dict[str, Any] | None = None) -> None:
+        if not callable(module):
+            raise ParameterError(
+                f"'module' must be an nn.Module subclass or a callable returning a module, "
+                f"got {module!r}"
+            )
+        self.id = "module"
+        self.module = module
+        init = module.__init__ if isinstance(module, type) else module  # type: ignore[misc]
+        skip = ("self", *_AUTO_ARGS)
+        inferred = infer_param_set(init, f"{getattr(module, '__name__', 'Module')}Params", skip=skip)
+        auto = {
+            name: (int | None, None)
+            for name in _AUTO_ARGS
+            if name in inspect.signature(init).parameters
+        }
+        self.param_set = create_model(
+            inferred.__name__, __base__=inferred, **auto  # type: ignore[call-overload]
+        ) if auto else inferred
+        self.param_values: dict[str, Any] = {}
+        if values:
+            self.set_values(**values)
+
+    @property
+    def key_prefix(self) -> str:
+        return "module."
+
+    def build(self, n_features: int, n_outputs: int) -> torch.nn.Module:
+        values = self.validated_values()
+        for name, value in (("n_features", n_features), ("n_outputs", n_outputs)):
+            if name in values and values[name] is None:
+                values[name] = value
+        net = self.module(**values)
+        if not isinstance(net, torch.nn.Module):
+            raise ParameterError(f"'module' must build a torch.nn.Module, got {type(net).__name__}")
+        return net
+
+
+class LearnerTorchModule(LearnerTorch):
+    __doc__ = f"""Train a user-supplied ``torch.nn.Module``.
+
+    Architecture parameters:
+        module: an ``nn.Module`` subclass (or a callable returning a module). Its constructor
+            arguments become deep parameters ``module.<arg>``; ``n_features`` / ``n_outputs``
+            are filled from the data when present and not set.
+        module_args: the values of those arguments (usually set as ``module.<arg>``).
+{COMMON_PARAMS_DOC}
+    Example:
+        >>> import torch
+        >>> from mlrpy import lrn, tsk
+        >>> class Net(torch.nn.Module):
+        ...     def __init__(self, n_features: int, n_outputs: int, hidden: int = 16):
+        ...         super().__init__()
+        ...         self.body = torch.nn.Sequential(torch.nn.Linear(n_features, hidden),
+        ...                                         torch.nn.ReLU(),
+        ...                                         torch.nn.Linear(hidden, n_outputs))
+        ...     def forward(self, x):
+        ...         return self.body(x)
+        >>> learner = lrn("classif.module", module=Net, epochs=2, random_state=0,
+        ...               **{{"module.hidden": 8}})
+        >>> learner.get_params()["module.hidden"]
+        8
+        >>> _ = learner.train(tsk("iris"))
+    """
+
+    def __init__(
+        self,
+        *,
+        module: Any = None,
+        module_args: dict[str, Any] | None = None,
+        epochs: int = 20,
+        batch_size: int = 32,
+        optimizer: Any = "adam",
+        loss: Any = None,
+        callbacks: Any = None,
+        device: str = "auto",
+        num_threads: int = 1,
+        random_state: Any = None,
+        shuffle: bool = True,
+        eval_freq: int = 1,
+        predict_type: str = "response",
+        validate: Any = None,
+    ) -> None:
+        store_params(self, locals())
+
+    def _module_spec(self) -> ModuleSpec:
+        if self.module is None:
+            raise ParameterError(f"Learner '{self.id}': set 'module' to an nn.Module class")
+        return ModuleSpec(self.module, self.module_args)
+
+    def _deep_descriptors(self) -> dict[str, Any]:
+        out = super()._deep_descriptors()
+        if self.module is not None:
+            out["module."] = self._module_spec()
+        return out
+
+    def _replace_descriptor(self, prefix: str, new: Any) -> None:
+        if prefix == "module.":
+            self.module_args = dict(new.param_values)
+        else:
+            super()._replace_descriptor(prefix, new)
+
+    def _build_network(self, n_features: int, n_outputs: int) -> torch.nn.Module:
+        return self._module_spec().build(n_features, n_outputs)
+
+
+class LearnerTorchClassifModule(LearnerTorchClassif, LearnerTorchModule):
+    _key = "classif.module"
+
+
+class LearnerTorchRegrModule(LearnerTorchRegr, LearnerTorchModule):
+    _key = "regr.module"
+
+
+__all__ = [
+    "LearnerTorchClassifModule",
+    "LearnerTorchModule",
+    "LearnerTorchRegrModule",
+    "ModuleSpec",
+    "ParamModel",
+]
