@@ -34,6 +34,7 @@ from mlrpy.learners.torch_objects import (
     as_torch_loss,
     as_torch_optimizer,
 )
+from mlrpy.measures import as_measures
 from mlrpy.params import param_table
 from mlrpy.prediction import Prediction, PredictionClassif, PredictionRegr
 
@@ -289,8 +290,12 @@ class LearnerTorch(BaseEstimator):
             raise ParameterError(
                 f"'validate' must be None, a fraction in (0, 1) or 'predefined', got {v!r}"
             )
-        if not isinstance(self.shuffle, (bool, np.bool_)):
-            raise ParameterError(f"'shuffle' must be True or False, got {self.shuffle!r}")
+        for flag in ("shuffle", "restore_best_weights", "warm_start"):
+            if not isinstance(getattr(self, flag), (bool, np.bool_)):
+                raise ParameterError(f"'{flag}' must be True or False, got {getattr(self, flag)!r}")
+        _check_int("patience", self.patience, 0)
+        if not isinstance(self.min_delta, numbers.Real) or isinstance(self.min_delta, bool) or self.min_delta < 0:
+            raise ParameterError(f"'min_delta' must be a number >= 0, got {self.min_delta!r}")
 
     # -- data -----------------------------------------------------------------------------
     def _check_X(self, X: Any, reset: bool) -> np.ndarray:
@@ -391,11 +396,13 @@ class LearnerTorch(BaseEstimator):
                 total_epochs=int(self.epochs),
                 eval_freq=int(self.eval_freq),
                 device=device,
+                measures_train=as_measures(self.measures_train),
+                measures_valid=as_measures(self.measures_valid),
             )
             cbs = [tc.generate() for tc in callbacks]
             self.model_ = self._new_model(network, seed)
             try:
-                states = train_loop(ctx, cbs)
+                states = train_loop(ctx, cbs, score=self._score_outputs)
             except KeyboardInterrupt:
                 self._finish_model(ctx, interrupted=True)
                 raise
@@ -449,6 +456,20 @@ class LearnerTorch(BaseEstimator):
             )
         return X[idx_train], X[idx_valid], y[idx_train], y[idx_valid]
 
+    def _score_outputs(
+        self,
+        ctx: ContextTorch,
+        outputs: list[torch.Tensor],
+        targets: list[torch.Tensor],
+        measures: list[Any],
+    ) -> dict[str, float]:
+        """Score network outputs collected during training with mlr3 measures."""
+        output = torch.cat(outputs).float().cpu()
+        target = torch.cat(targets).cpu()
+        truth = self._decode_target(target)
+        prediction = self._make_prediction(range(len(truth)), truth, output, with_prob=True)
+        return {m.id: float(m.score(prediction)) for m in measures}
+
     # -- prediction -----------------------------------------------------------------------
     def _forward(self, X: Any) -> torch.Tensor:
         check_is_fitted(self, "model_")
@@ -475,7 +496,12 @@ class LearnerTorch(BaseEstimator):
     def _decode_response(self, output: torch.Tensor) -> np.ndarray:
         raise NotImplementedError
 
-    def _make_prediction(self, rows: Sequence[Any], truth: Any, output: torch.Tensor) -> Prediction:
+    def _make_prediction(
+        self, rows: Sequence[Any], truth: Any, output: torch.Tensor, with_prob: bool = False
+    ) -> Prediction:
+        raise NotImplementedError
+
+    def _decode_target(self, target: torch.Tensor) -> np.ndarray:
         raise NotImplementedError
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -491,6 +517,11 @@ def _as_list(x: Any) -> list[Any]:
     if isinstance(x, (str, TorchCallback)):
         return [x]
     return list(x)
+
+
+def _probabilities(output: torch.Tensor) -> np.ndarray:
+    # softmax in float64 so each row sums to one within sklearn's tolerance
+    return torch.softmax(output.double(), dim=1).numpy()
 
 
 class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
@@ -526,18 +557,22 @@ class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
     def _n_outputs(self) -> int:
         return len(self.classes_)
 
+    def _decode_target(self, target: torch.Tensor) -> np.ndarray:
+        return self.classes_[target.numpy()]
+
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
-        return torch.softmax(self._forward(X), dim=1).numpy().astype(np.float64)
+        return _probabilities(self._forward(X))
 
     def _decode_response(self, output: torch.Tensor) -> np.ndarray:
         return self.classes_[output.argmax(dim=1).numpy()]
 
-    def _make_prediction(self, rows: Sequence[Any], truth: Any, output: torch.Tensor) -> Prediction:
+    def _make_prediction(
+        self, rows: Sequence[Any], truth: Any, output: torch.Tensor, with_prob: bool = False
+    ) -> Prediction:
         prob = None
-        if self.predict_type == "prob":
-            p = torch.softmax(output, dim=1).numpy().astype(np.float64)
-            prob = pd.DataFrame(p, columns=list(self.classes_))
+        if self.predict_type == "prob" or with_prob:
+            prob = pd.DataFrame(_probabilities(output), columns=list(self.classes_))
         return PredictionClassif(
             rows, truth, self._decode_response(output), prob=prob, class_names=list(self.classes_)
         )
@@ -566,6 +601,11 @@ class LearnerTorchRegr(RegressorMixin, LearnerTorch):
     def _decode_response(self, output: torch.Tensor) -> np.ndarray:
         return output.reshape(-1).numpy().astype(np.float64)
 
-    def _make_prediction(self, rows: Sequence[Any], truth: Any, output: torch.Tensor) -> Prediction:
+    def _make_prediction(
+        self, rows: Sequence[Any], truth: Any, output: torch.Tensor, with_prob: bool = False
+    ) -> Prediction:
         return PredictionRegr(rows, truth, self._decode_response(output))
+
+    def _decode_target(self, target: torch.Tensor) -> np.ndarray:
+        return target.reshape(-1).numpy().astype(np.float64)
 

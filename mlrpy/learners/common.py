@@ -22,7 +22,18 @@ COMMON_PARAMS_DOC = """
         eval_freq: evaluate every ``eval_freq`` epochs (the last epoch always evaluates).
         predict_type: ``"response"`` or, for classification, ``"prob"``.
         validate: ``None``, a fraction of the training rows held out for validation, or
-            ``"predefined"`` (the task's ``internal_valid_task``).
+            ``"predefined"`` (the task's ``internal_valid_task``); inside ``resample()`` also
+            ``"test"`` (the resampling's test rows).
+        measures_train, measures_valid: measure keys or objects scored on the training
+            predictions and the validation data in evaluation epochs (``ctx.last_scores_*``,
+            ``history`` columns ``train.<id>`` / ``valid.<id>``).
+        patience: early stopping after this many evaluations without improvement of the first
+            validation measure (or the validation loss); 0 disables it.
+        min_delta: the smallest change that counts as an improvement.
+        restore_best_weights: after early stopping, keep the best epoch's weights.
+        warm_start: ``fit`` continues from the current model for ``epochs`` more epochs.
+        resume: ``True`` (the checkpoint callback's folder) or a path: continue a run from its
+            newest complete checkpoint.
 """
 
 

@@ -107,6 +107,13 @@ class LearnerTorchModule(LearnerTorch):
         eval_freq: int = 1,
         predict_type: str = "response",
         validate: Any = None,
+        measures_train: Any = None,
+        measures_valid: Any = None,
+        patience: int = 0,
+        min_delta: float = 0.0,
+        restore_best_weights: bool = False,
+        warm_start: bool = False,
+        resume: Any = None,
     ) -> None:
         store_params(self, locals())
 

@@ -198,7 +198,7 @@ _losses: tuple[tuple[str, type, type[BaseModel], tuple[str, ...]], ...] = (
     ("huber", torch.nn.HuberLoss, HuberParams, ("regr",)),
 )
 for _lid, _lcls, _lps, _types in _losses:
-    mlr_losses.add(_id, TorchLoss(_lcls, _lid, param_set=_lps, task_types=_types))
+    mlr_losses.add(_lid, TorchLoss(_lcls, _lid, param_set=_lps, task_types=_types))
 
 
 def t_opt(key: str | type, **values: Any) -> TorchOptimizer:
