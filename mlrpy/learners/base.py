@@ -142,6 +142,12 @@ class LearnerTorch(BaseEstimator):
 
     def train(self, task: Any, row_ids: Sequence[Any] | None = None) -> LearnerTorch:
         """Train on ``task`` (optionally only ``row_ids``); returns the learner."""
+        return self._train(task, row_ids)
+
+    def _train(
+        self, task: Any, row_ids: Sequence[Any] | None, test_row_ids: Sequence[Any] | None = None
+    ) -> LearnerTorch:
+        """``train`` plus the test rows of a resampling iteration, used by ``validate="test"``."""
         self._check_task(task)
         rows = task.row_ids if row_ids is None else list(row_ids)
         if len(rows) == 0:
@@ -149,7 +155,14 @@ class LearnerTorch(BaseEstimator):
         X = task.data(rows, task.feature_names)
         y = task.truth(rows)
         valid = None
-        if self.validate == "predefined":
+        if self.validate == "test":
+            if test_row_ids is None:
+                raise ParameterError(
+                    f"Learner '{self.id}': validate='test' only works inside resample(), "
+                    f"which supplies the test rows; use a fraction or 'predefined' here"
+                )
+            valid = (task.data(test_row_ids, task.feature_names), task.truth(test_row_ids))
+        elif self.validate == "predefined":
             vt = getattr(task, "internal_valid_task", None)
             if vt is None:
                 raise ParameterError(
@@ -284,17 +297,18 @@ class LearnerTorch(BaseEstimator):
                 f"learners, got {self.predict_type!r}"
             )
         v = self.validate
-        if not (v is None or v == "predefined" or (
+        if not (v is None or v in ("predefined", "test") or (
             isinstance(v, float) and 0 < v < 1
         )):
             raise ParameterError(
-                f"'validate' must be None, a fraction in (0, 1) or 'predefined', got {v!r}"
+                f"'validate' must be None, a fraction in (0, 1), 'predefined' or 'test', got {v!r}"
             )
         for flag in ("shuffle", "restore_best_weights", "warm_start"):
             if not isinstance(getattr(self, flag), (bool, np.bool_)):
                 raise ParameterError(f"'{flag}' must be True or False, got {getattr(self, flag)!r}")
         _check_int("patience", self.patience, 0)
-        if not isinstance(self.min_delta, numbers.Real) or isinstance(self.min_delta, bool) or self.min_delta < 0:
+        md = self.min_delta
+        if not isinstance(md, numbers.Real) or isinstance(md, bool) or md < 0:
             raise ParameterError(f"'min_delta' must be a number >= 0, got {self.min_delta!r}")
 
     # -- data -----------------------------------------------------------------------------
@@ -356,7 +370,7 @@ class LearnerTorch(BaseEstimator):
         self._validate_params()
         optimizer = as_torch_optimizer(self.optimizer)
         loss = as_torch_loss(self.loss if self.loss is not None else self._default_loss)
-        callbacks = as_torch_callbacks(self.callbacks)
+        callbacks = as_torch_callbacks(self.callbacks) + self._internal_callbacks()
         self._check_loss_task(loss)
         X_arr, y_arr = self._check_Xy(X, y)
         if len(X_arr) == 0:
@@ -407,6 +421,10 @@ class LearnerTorch(BaseEstimator):
                 self._finish_model(ctx, interrupted=True)
                 raise
             self._finish_model(ctx, interrupted=False, states=states)
+
+    def _internal_callbacks(self) -> list[TorchCallback]:
+        """Callbacks the learner adds from its own parameters (early stopping)."""
+        return []
 
     def _new_model(self, network: torch.nn.Module, seed: int) -> TorchModel:
         return TorchModel(

@@ -83,8 +83,8 @@ def train_loop(
     callbacks = sort_callbacks(callbacks)
     ctx.callbacks = callbacks
     call = StageCaller(callbacks, STAGES)
-    network, optimizer, loss_fn = ctx.network, ctx.optimizer, ctx.loss_fn
-    assert network is not None and optimizer is not None
+    network, loss_fn = ctx.network, ctx.loss_fn
+    assert network is not None and ctx.optimizer is not None
     for cb in callbacks:
         cb.ctx = ctx
     error: BaseException | None = None
@@ -105,7 +105,7 @@ def train_loop(
                 ctx.step += 1
                 ctx.global_step += 1
                 ctx.batch = batch
-                optimizer.zero_grad(set_to_none=True)
+                ctx.optimizer.zero_grad(set_to_none=True)
                 call("on_batch_begin")
                 ctx.y_hat = network(batch.x)
                 call("on_after_forward")
@@ -114,7 +114,7 @@ def train_loop(
                 ctx.loss.backward()
                 call("on_after_backward")
                 ctx.last_loss = ctx.loss.detach()  # converted to float only when read
-                optimizer.step()
+                ctx.optimizer.step()  # read from ctx: a callback may wrap it (e.g. a grad scaler)
                 call("on_batch_end")
                 if keep_outputs:
                     outputs.append(ctx.y_hat.detach())
