@@ -97,12 +97,13 @@ def _reason(err: ValidationError) -> str:
     return "; ".join(e["msg"] for e in err.errors())
 
 
-def validate_value(param_set: type[BaseModel], name: str, value: Any, key: str) -> Any:
-    """Validate one value; errors name the full ``key``, the value and the reason."""
+def validate_value(param_set: type[BaseModel], name: str, value: Any, prefix: str = "") -> Any:
+    """Validate one value; errors name the full key (``prefix + name``), the value and the reason."""
+    key = prefix + name
     if name not in param_set.model_fields:
-        valid = list(param_set.model_fields)
+        valid = [prefix + n for n in param_set.model_fields]
         raise UnknownKeyError(
-            f"'{key}' is not a parameter.{suggest(name, valid)} "
+            f"'{key}' is not a parameter.{suggest(key, valid)} "
             f"Valid: {', '.join(valid) if valid else '(none)'}"
         )
     try:
@@ -179,6 +180,38 @@ class Configurable:
     id: str
     param_set: type[BaseModel]
     param_values: dict[str, Any]
+    #: where an inferred ``param_set`` came from: (class or function, model name, skipped names).
+    #: Inferred models are built at run time and cannot be pickled by name, so pickling drops
+    #: them and unpickling infers them again.
+    _param_source: tuple[Any, str, tuple[str, ...]] | None = None
+    #: attributes shared, not copied, by ``clone()`` / ``deepcopy`` (classes and functions)
+    _shared_attrs: ClassVar[tuple[str, ...]] = ("param_set", "_param_source")
+
+    def _infer_param_set(self, source: Any, model_name: str, skip: Iterable[str] = ("self",)) -> None:
+        """Set ``param_set`` from ``source``'s signature (a class's ``__init__`` or a function)."""
+        skip = tuple(skip)
+        fn = source.__init__ if isinstance(source, type) else source
+        self.param_set = infer_param_set(fn, model_name, skip=skip)
+        self._param_source = (source, model_name, skip)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        if state.get("_param_source") is not None:
+            state.pop("param_set", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "param_set" not in state and state.get("_param_source") is not None:
+            self._infer_param_set(*state["_param_source"])
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        new.__dict__ = {
+            k: v if k in self._shared_attrs else copy.deepcopy(v, memo) for k, v in self.__dict__.items()
+        }
+        return new
 
     @property
     def key_prefix(self) -> str:
@@ -191,7 +224,7 @@ class Configurable:
         naming the full dotted key, and nothing is changed.
         """
         validated = {
-            name: validate_value(self.param_set, name, value, self.key_prefix + name)
+            name: validate_value(self.param_set, name, value, self.key_prefix)
             for name, value in values.items()
         }
         self.param_values = {**self.param_values, **validated}

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from mlrpy.callbacks.context import ContextTorch
 from mlrpy.dictionary import suggest
 from mlrpy.errors import CallbackDefinitionError, ParameterError
-from mlrpy.params import Configurable, check_identifier, defaults_of, infer_param_set
+from mlrpy.params import Configurable, check_identifier, defaults_of
 
 __all__ = [
     "ALL_STAGES",
@@ -204,6 +204,7 @@ class TorchCallback(Configurable):
     """
 
     kind = "callback"
+    _shared_attrs = ("param_set", "_param_source", "generator", "_functional")
 
     def __init__(
         self,
@@ -222,7 +223,8 @@ class TorchCallback(Configurable):
                 f"Callback '{id}': generator must be a CallbackSet subclass, got {generator!r}"
             )
         if param_set is None:
-            param_set = infer_param_set(generator.__init__, f"{generator.__name__}Params")
+            self._infer_param_set(generator, f"{generator.__name__}Params")
+            param_set = self.param_set
         elif not (isinstance(param_set, type) and issubclass(param_set, BaseModel)):
             raise CallbackDefinitionError(
                 f"Callback '{id}': param_set must be a pydantic model class, got {param_set!r}"
@@ -294,14 +296,16 @@ class TorchCallback(Configurable):
 
     def __reduce__(self) -> Any:
         if self._functional is not None:
-            # The class was built at run time; rebuild it from the (picklable) functions.
-            return (_rebuild_functional, (self._functional, self.__dict__.copy()))
+            # The class was built at run time and cannot be found by name: rebuild it from the
+            # (picklable) functions it was made of.
+            dropped = ("generator", "param_set", "_param_source")
+            state = {k: v for k, v in self.__dict__.items() if k not in dropped}
+            return (_rebuild_functional, (self._functional, state))
         return super().__reduce__()
 
 
 def _rebuild_functional(spec: dict[str, Any], state: dict[str, Any]) -> TorchCallback:
-    tc = torch_callback(**spec)
-    state = {**state, "generator": tc.generator, "param_set": tc.param_set, "_functional": spec}
+    tc = _functional_callback(**spec)
     tc.__dict__.update(state)
     return tc
 
@@ -433,28 +437,51 @@ def torch_callback(
 
         return decorate
 
-    try:
-        cls = callback_set(
-            f"CallbackSet{_camel(id)}",
-            initialize=initialize,
-            state_dict=state_dict,
-            load_state_dict=load_state_dict,
-            parent=parent,
-            module=_caller_module(),
-            **stages,
-        )
-    except CallbackDefinitionError as err:
-        raise CallbackDefinitionError(str(err).replace(f"CallbackSet{_camel(id)}", id)) from None
-    tc = TorchCallback(id, cls, **descriptive)
-    tc._functional = dict(
+    return _functional_callback(
         id=id,
         initialize=initialize,
         state_dict=state_dict,
         load_state_dict=load_state_dict,
         parent=parent,
+        module=_caller_module(),
         **descriptive,
         **stages,
     )
+
+
+def _functional_callback(
+    id: str,
+    initialize: Any,
+    state_dict: Any,
+    load_state_dict: Any,
+    parent: type[CallbackSet],
+    module: str,
+    param_set: Any,
+    label: Any,
+    man: Any,
+    packages: Any,
+    weight: Any,
+    **stages: Any,
+) -> TorchCallback:
+    spec = dict(locals())
+    spec.update(spec.pop("stages"))
+    classname = f"CallbackSet{_camel(id)}"
+    try:
+        cls = callback_set(
+            classname,
+            initialize=initialize,
+            state_dict=state_dict,
+            load_state_dict=load_state_dict,
+            parent=parent,
+            module=module,
+            **stages,
+        )
+    except CallbackDefinitionError as err:
+        raise CallbackDefinitionError(str(err).replace(classname, id)) from None
+    tc = TorchCallback(
+        id, cls, param_set=param_set, label=label, man=man, packages=packages, weight=weight
+    )
+    tc._functional = spec
     return tc
 
 

@@ -140,6 +140,21 @@ class LearnerTorch(BaseEstimator):
     def internal_valid_scores(self) -> dict[str, float] | None:
         return self.model.internal_valid_scores
 
+    @property
+    def internal_tuned_values(self) -> dict[str, int] | None:
+        """``{"epochs": best epoch}`` found by early stopping; ``None`` without early stopping.
+
+        Example:
+            >>> from mlrpy import lrn, tsk
+            >>> learner = lrn("classif.mlp", epochs=2, random_state=0).train(tsk("iris"))
+            >>> learner.internal_tuned_values is None
+            True
+        """
+        state = self.model.callbacks.get("early_stopping")
+        if not isinstance(state, dict) or state.get("best_epoch") is None:
+            return None
+        return {"epochs": int(state["best_epoch"])}
+
     def train(self, task: Any, row_ids: Sequence[Any] | None = None) -> LearnerTorch:
         """Train on ``task`` (optionally only ``row_ids``); returns the learner."""
         return self._train(task, row_ids)
@@ -314,7 +329,7 @@ class LearnerTorch(BaseEstimator):
     # -- data -----------------------------------------------------------------------------
     def _check_X(self, X: Any, reset: bool) -> np.ndarray:
         try:
-            return validate_data(self, X, reset=reset, dtype=np.float32)
+            return _writable(validate_data(self, X, reset=reset, dtype=np.float32))
         except ValueError as err:
             raise DataError(f"Learner '{self.id}': {err}") from err
 
@@ -335,7 +350,7 @@ class LearnerTorch(BaseEstimator):
             X, y = validate_data(self, X, y, reset=True, dtype=np.float32, y_numeric=False)
         except ValueError as err:
             raise DataError(f"Learner '{self.id}': {err}") from err
-        return X, y
+        return _writable(X), y
 
     def _encode_target(self, y: np.ndarray, fit: bool) -> torch.Tensor:
         raise NotImplementedError
@@ -370,7 +385,7 @@ class LearnerTorch(BaseEstimator):
         self._validate_params()
         optimizer = as_torch_optimizer(self.optimizer)
         loss = as_torch_loss(self.loss if self.loss is not None else self._default_loss)
-        callbacks = as_torch_callbacks(self.callbacks) + self._internal_callbacks()
+        callbacks = as_torch_callbacks(self.callbacks) + self._internal_callbacks(validation_data)
         self._check_loss_task(loss)
         X_arr, y_arr = self._check_Xy(X, y)
         if len(X_arr) == 0:
@@ -422,9 +437,43 @@ class LearnerTorch(BaseEstimator):
                 raise
             self._finish_model(ctx, interrupted=False, states=states)
 
-    def _internal_callbacks(self) -> list[TorchCallback]:
-        """Callbacks the learner adds from its own parameters (early stopping)."""
-        return []
+    def _internal_callbacks(self, validation_data: Any = None) -> list[TorchCallback]:
+        """Callbacks the learner adds from its own parameters (early stopping).
+
+        ``patience > 0`` adds ``t_clbk("early_stopping")`` (id ``early_stopping``) with the
+        learner's ``patience``, ``min_delta`` and ``restore_best_weights``; it needs validation
+        data and must not duplicate an explicitly attached early-stopping callback.
+        """
+        from mlrpy.callbacks.early_stopping import CallbackSetEarlyStopping, early_stopping
+
+        explicit = [
+            tc for tc in as_torch_callbacks(self.callbacks)
+            if tc.id == "early_stopping" or issubclass(tc.generator, CallbackSetEarlyStopping)
+        ]
+        has_validation = self.validate is not None or validation_data is not None
+        if (self.patience > 0 or explicit) and not has_validation:
+            what = f"patience={self.patience}" if self.patience > 0 else f"callback '{explicit[0].id}'"
+            raise ParameterError(
+                f"Learner '{self.id}': early stopping ({what}) needs validation data, but "
+                f"validate=None and no validation_data was given; set validate to a fraction "
+                f"(e.g. 0.2), 'predefined', or 'test' inside resample(), or pass "
+                f"fit(..., validation_data=(X_valid, y_valid))"
+            )
+        if self.patience == 0:
+            return []
+        if explicit:
+            raise ParameterError(
+                f"Learner '{self.id}': patience={self.patience} adds an internal "
+                f"'early_stopping' callback, but callback '{explicit[0].id}' already does early "
+                f"stopping; use either patience= or the explicit callback (with patience=0)"
+            )
+        return [
+            early_stopping.clone().set_values(
+                patience=int(self.patience),
+                min_delta=float(self.min_delta),
+                restore_best_weights=bool(self.restore_best_weights),
+            )
+        ]
 
     def _new_model(self, network: torch.nn.Module, seed: int) -> TorchModel:
         return TorchModel(
@@ -527,6 +576,12 @@ class LearnerTorch(BaseEstimator):
 
     def __repr__(self, N_CHAR_MAX: int = 700) -> str:
         return super().__repr__(N_CHAR_MAX)
+
+
+def _writable(X: np.ndarray) -> np.ndarray:
+    # torch.from_numpy shares memory and needs a writable array; pandas' copy-on-write
+    # hands out read-only views, which are copied once here
+    return X if X.flags.writeable else X.copy()
 
 
 def _as_list(x: Any) -> list[Any]:

@@ -200,8 +200,8 @@ def predict_loop(
                 call("on_predict_batch_begin")
                 ctx.y_hat = network(batch.x)
                 call("on_predict_batch_end")
-                outputs.append(ctx.y_hat)
-        ctx.prediction = torch.cat(outputs) if outputs else torch.empty(0)
+                outputs.append(ctx.y_hat.detach())
+            ctx.prediction = torch.cat(outputs) if outputs else torch.empty(0)
         call("on_predict_end")
         return ctx.prediction
     finally:

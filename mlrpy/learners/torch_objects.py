@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from mlrpy.dictionary import Dictionary
 from mlrpy.errors import ParameterError
-from mlrpy.params import Configurable, ParamModel, check_identifier, defaults_of, infer_param_set
+from mlrpy.params import Configurable, ParamModel, check_identifier, defaults_of
 
 __all__ = [
     "TorchLoss",
@@ -34,6 +34,7 @@ class _TorchDescriptor(Configurable):
     """A torch class plus validated constructor values."""
 
     prefix = ""
+    _shared_attrs = ("param_set", "_param_source", "torch_class")
 
     def __init__(
         self,
@@ -50,11 +51,10 @@ class _TorchDescriptor(Configurable):
         check_identifier(id, f"{type(self).__name__} id")
         self.id = id
         self.torch_class = torch_class
-        self.param_set = param_set or infer_param_set(
-            torch_class.__init__,  # type: ignore[misc]
-            f"{torch_class.__name__}Params",
-            skip=("self", *skip),
-        )
+        if param_set is None:
+            self._infer_param_set(torch_class, f"{torch_class.__name__}Params", skip=("self", *skip))
+        else:
+            self.param_set = param_set
         self.param_values: dict[str, Any] = {}
         self.label = label or torch_class.__name__
         self.task_types = tuple(task_types)
