@@ -41,6 +41,7 @@ from mlrpy.learners import (
     t_loss,
     t_opt,
 )
+from mlrpy.persistence import IncompatibleFileError, load
 from mlrpy.prediction import Prediction, PredictionClassif, PredictionRegr
 from mlrpy.tasks import (
     Task,
@@ -64,6 +65,7 @@ __all__ = [
     "CallbackStageError",
     "ContextTorch",
     "DataError",
+    "IncompatibleFileError",
     "Dictionary",
     "LearnerTorch",
     "LearnerTorchClassif",
@@ -86,6 +88,7 @@ __all__ = [
     "as_task_classif",
     "as_task_regr",
     "callback_set",
+    "load",
     "lrn",
     "lrns",
     "mlr_callbacks",

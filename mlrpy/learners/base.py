@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import os
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -15,7 +17,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import torch
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -140,6 +144,54 @@ class LearnerTorch(BaseEstimator):
     def internal_valid_scores(self) -> dict[str, float] | None:
         return self.model.internal_valid_scores
 
+    def show_training_loop(self) -> None:
+        """Print every stage, in firing order, with the callbacks that run there.
+
+        Callbacks are listed in the order the loop calls them (sorted by weight, shown in
+        brackets), including those the learner adds itself (early stopping from
+        ``patience``). Stages no callback implements show ``-``. Nothing is trained and no
+        callback is built, so unset required parameters do not matter here.
+
+        Example:
+            >>> from mlrpy import lrn, t_clbk
+            >>> lrn("classif.mlp", callbacks=["history", t_clbk("lr_step", step_size=2)]
+            ...     ).show_training_loop()  # doctest: +ELLIPSIS
+            Training loop of 'classif.mlp' (callbacks in call order, [weight]):
+              on_begin: lr_step [0]
+              on_epoch_begin: history [0], lr_step [0]
+              on_batch_begin: -
+            ...
+              on_epoch_end: history [0], lr_step [0]
+            ...
+            Prediction:
+              on_predict_begin: -
+            ...
+        """
+        from mlrpy.callbacks.base import STAGES, sort_callbacks
+
+        # validate="test" / "predefined" get their validation data only inside train(task)
+        # or resample(); say it is there, as it will be then
+        validation_data = () if self.validate in ("test", "predefined") else None
+        descriptors = as_torch_callbacks(self.callbacks) + self._internal_callbacks(validation_data)
+        instances = []
+        for tc in descriptors:  # bare instances: the stages and weights are all that is needed
+            cb = tc.generator.__new__(tc.generator)
+            cb.id = tc.id
+            cb.weight = tc.effective_weight  # type: ignore[misc]
+            instances.append(cb)
+        ordered = sort_callbacks(instances)
+
+        def line(stage: str) -> str:
+            here = [f"{cb.id} [{cb.weight:g}]" for cb in ordered if hasattr(cb, stage)]
+            return f"  {stage}: {', '.join(here) or '-'}"
+
+        print(f"Training loop of '{self.id}' (callbacks in call order, [weight]):")
+        for stage in STAGES:
+            print(line(stage))
+        print("Prediction:")
+        for stage in PREDICT_STAGES:
+            print(line(stage))
+
     @property
     def internal_tuned_values(self) -> dict[str, int] | None:
         """``{"epochs": best epoch}`` found by early stopping; ``None`` without early stopping.
@@ -209,6 +261,16 @@ class LearnerTorch(BaseEstimator):
         truth = task.truth(rows)
         return self._make_prediction(rows, truth, output)
 
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save the trained learner to one file, atomically (see :func:`mlrpy.load`).
+
+        The network's ``state_dict``, the constructor parameters, the callback states and the
+        rest of ``learner.model`` are stored; a failed write leaves no partial file.
+        """
+        from mlrpy.persistence import save
+
+        save(self, path)
+
     def _check_task(self, task: Any) -> None:
         if getattr(task, "task_type", None) != self.task_type:
             raise ParameterError(
@@ -236,7 +298,11 @@ class LearnerTorch(BaseEstimator):
         included (``opt.lr``, ``loss.reduction``, ``cb.<id>.<param>``, ...)."""
         params = super().get_params(deep=False)
         if deep:
-            for prefix, desc in self._deep_descriptors().items():
+            try:
+                descriptors = self._deep_descriptors()
+            except (ParameterError, UnknownKeyError, TypeError):
+                return params  # an invalid plain value (e.g. optimizer=-1) is reported by fit
+            for prefix, desc in descriptors.items():
                 for name, value in desc.get_values().items():
                     params[prefix + name] = value
         return params
@@ -249,8 +315,14 @@ class LearnerTorch(BaseEstimator):
         """
         plain = {k: v for k, v in params.items() if "." not in k}
         dotted = {k: v for k, v in params.items() if "." in k}
-        if plain:
-            super().set_params(**plain)
+        valid = super().get_params(deep=False)
+        for key, value in plain.items():
+            if key not in valid:
+                raise UnknownKeyError(
+                    f"Learner '{self.id}': '{key}' is not a parameter.{suggest(key, valid)} "
+                    f"Valid: {', '.join(valid)}; dotted: opt.<p>, loss.<p>, cb.<id>.<p>"
+                )
+            setattr(self, key, value)  # validated in fit, as scikit-learn requires
         if dotted:
             self._set_dotted(dotted)
         return self
@@ -328,18 +400,34 @@ class LearnerTorch(BaseEstimator):
 
     # -- data -----------------------------------------------------------------------------
     def _check_X(self, X: Any, reset: bool) -> np.ndarray:
+        if sparse.issparse(X):
+            raise DataError(
+                f"Learner '{self.id}': sparse input is not supported; pass a dense array"
+            )
         try:
             return _writable(validate_data(self, X, reset=reset, dtype=np.float32))
         except ValueError as err:
             raise DataError(f"Learner '{self.id}': {err}") from err
 
-    def _check_Xy(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _check_Xy(self, X: Any, y: Any, reset: bool = True) -> tuple[np.ndarray, np.ndarray]:
         if y is None:
-            raise DataError(f"Learner '{self.id}': fit needs targets y, got None")
+            raise DataError(
+                f"Learner '{self.id}' requires y to be passed, but the target y is None"
+            )
+        if sparse.issparse(X):
+            raise DataError(
+                f"Learner '{self.id}': sparse input is not supported; pass a dense array "
+                f"(e.g. X.toarray()) or a DataFrame"
+            )
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is raveled.",
+                DataConversionWarning,
+                stacklevel=3,
+            )
             y = y.ravel()
-        n_x = len(X) if hasattr(X, "__len__") else None
+        n_x = X.shape[0] if hasattr(X, "shape") else len(X) if hasattr(X, "__len__") else None
         if n_x is not None and y.ndim >= 1 and len(y) != n_x:
             raise DataError(
                 f"Learner '{self.id}': X and y have different numbers of rows: {n_x} vs {len(y)}"
@@ -347,7 +435,7 @@ class LearnerTorch(BaseEstimator):
         if pd.isna(pd.Series(y.ravel()) if y.ndim else pd.Series([y])).any():
             raise DataError(f"Learner '{self.id}': y contains missing values (NaN)")
         try:
-            X, y = validate_data(self, X, y, reset=True, dtype=np.float32, y_numeric=False)
+            X, y = validate_data(self, X, y, reset=reset, dtype=np.float32, y_numeric=False)
         except ValueError as err:
             raise DataError(f"Learner '{self.id}': {err}") from err
         return _writable(X), y
@@ -387,11 +475,13 @@ class LearnerTorch(BaseEstimator):
         loss = as_torch_loss(self.loss if self.loss is not None else self._default_loss)
         callbacks = as_torch_callbacks(self.callbacks) + self._internal_callbacks(validation_data)
         self._check_loss_task(loss)
-        X_arr, y_arr = self._check_Xy(X, y)
+        previous = getattr(self, "model_", None) if self.warm_start else None
+        X_arr, y_arr = self._check_Xy(X, y, reset=previous is None)
         if len(X_arr) == 0:
             raise DataError(f"Learner '{self.id}': the training set is empty")
-        y_enc = self._encode_target(y_arr, fit=True)
-        seed = self._draw_seed()
+        y_enc = self._encode_target(y_arr, fit=previous is None)
+        # a continued run gets a fresh but reproducible seed, so it does not replay run one
+        seed = self._draw_seed() if previous is None else (previous.seed + previous.epochs + 1) % 2**31
         device = _resolve_device(self.device)
 
         X_valid: Any = None
@@ -413,7 +503,10 @@ class LearnerTorch(BaseEstimator):
         forked = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=forked), _torch_threads(self.num_threads):
             torch.manual_seed(seed)
-            network = self._build_network(x_train.shape[1], self._n_outputs()).to(device)
+            if previous is not None:
+                network = previous.network.to(device)
+            else:
+                network = self._build_network(x_train.shape[1], self._n_outputs()).to(device)
             ctx = ContextTorch(
                 learner=self,
                 task_train=task_train,
@@ -422,7 +515,7 @@ class LearnerTorch(BaseEstimator):
                 loss_fn=loss.generate().to(device),
                 loader_train=TensorLoader(x_train, y_train, self.batch_size, bool(self.shuffle)),
                 loader_valid=loader_valid,
-                total_epochs=int(self.epochs),
+                total_epochs=int(self.epochs) + (previous.epochs if previous is not None else 0),
                 eval_freq=int(self.eval_freq),
                 device=device,
                 measures_train=as_measures(self.measures_train),
@@ -430,12 +523,27 @@ class LearnerTorch(BaseEstimator):
             )
             cbs = [tc.generate() for tc in callbacks]
             self.model_ = self._new_model(network, seed)
+            restore = None if previous is None else self._warm_start_restorer(previous)
             try:
-                states = train_loop(ctx, cbs, score=self._score_outputs)
+                states = train_loop(ctx, cbs, restore=restore, score=self._score_outputs)
             except KeyboardInterrupt:
                 self._finish_model(ctx, interrupted=True)
                 raise
             self._finish_model(ctx, interrupted=False, states=states)
+
+    @staticmethod
+    def _warm_start_restorer(previous: TorchModel) -> Any:
+        """Continue where ``previous`` stopped: epoch counter, optimizer and callback states."""
+
+        def restore(ctx: ContextTorch) -> None:
+            ctx.epoch = previous.epochs
+            if previous.optimizer is not None:
+                ctx.optimizer.load_state_dict(previous.optimizer)  # type: ignore[union-attr]
+            for cb in ctx.callbacks:
+                if cb.id in previous.callbacks:
+                    cb.load_state_dict(previous.callbacks[cb.id])
+
+        return restore
 
     def _internal_callbacks(self, validation_data: Any = None) -> list[TorchCallback]:
         """Callbacks the learner adds from its own parameters (early stopping).
@@ -446,6 +554,13 @@ class LearnerTorch(BaseEstimator):
         """
         from mlrpy.callbacks.early_stopping import CallbackSetEarlyStopping, early_stopping
 
+        if self.validate in ("test", "predefined") and validation_data is None:
+            # train(task) / resample() turn these into validation_data; fit(X, y) cannot
+            where = "inside resample()" if self.validate == "test" else "with train(task)"
+            raise ParameterError(
+                f"Learner '{self.id}': validate={self.validate!r} only works {where}; with "
+                f"fit(X, y) use a fraction or pass validation_data=(X_valid, y_valid)"
+            )
         explicit = [
             tc for tc in as_torch_callbacks(self.callbacks)
             if tc.id == "early_stopping" or issubclass(tc.generator, CallbackSetEarlyStopping)
