@@ -20,6 +20,7 @@ from mlrpy.dictionary import Dictionary
 from mlrpy.errors import (
     CallbackDefinitionError,
     CallbackStageError,
+    CheckpointError,
     DataError,
     MlrpyError,
     NotFittedError,
@@ -63,6 +64,7 @@ __all__ = [
     "CallbackDefinitionError",
     "CallbackSet",
     "CallbackStageError",
+    "CheckpointError",
     "ContextTorch",
     "DataError",
     "IncompatibleFileError",

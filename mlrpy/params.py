@@ -166,7 +166,8 @@ def param_table(param_set: type[BaseModel], values: dict[str, Any]) -> pd.DataFr
                 "value": values.get(name, ""),
             }
         )
-    return pd.DataFrame(rows, columns=["id", "type", "lower", "upper", "default", "value"])
+    # object columns keep ints as ints next to None (pandas would turn them into floats)
+    return pd.DataFrame(rows, columns=["id", "type", "lower", "upper", "default", "value"], dtype=object)
 
 
 class Configurable:
@@ -190,7 +191,7 @@ class Configurable:
     def _infer_param_set(self, source: Any, model_name: str, skip: Iterable[str] = ("self",)) -> None:
         """Set ``param_set`` from ``source``'s signature (a class's ``__init__`` or a function)."""
         skip = tuple(skip)
-        fn = source.__init__ if isinstance(source, type) else source
+        fn = source.__init__ if isinstance(source, type) else source  # type: ignore[misc]
         self.param_set = infer_param_set(fn, model_name, skip=skip)
         self._param_source = (source, model_name, skip)
 

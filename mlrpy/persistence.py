@@ -81,7 +81,7 @@ def load(path: str | os.PathLike[str], map_location: Any = None) -> Any:
             f"Load it with the mlrpy version that wrote it and retrain or re-save."
         )
     module, _, qualname = payload["class"].partition(":")
-    cls = importlib.import_module(module)
+    cls: Any = importlib.import_module(module)
     for part in qualname.split("."):
         cls = getattr(cls, part)
     learner = cls(**payload["params"])

@@ -63,6 +63,9 @@ class ContextTorch:
         self.callbacks: list[CallbackSet] = []
         self.device: torch.device = torch.device("cpu")
         self.loader_predict: Any = None
+        #: the run's seed and, when resuming, the checkpoint folder it continues from
+        self.seed: int | None = None
+        self.resumed_from: Any = None
         self.prediction: torch.Tensor | None = None
         self._last_loss: Any = None
         for name, value in fields.items():

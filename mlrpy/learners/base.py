@@ -33,6 +33,7 @@ from mlrpy.dictionary import suggest
 from mlrpy.errors import DataError, NotFittedError, ParameterError, UnknownKeyError
 from mlrpy.learners.data import TensorLoader
 from mlrpy.learners.loop import predict_loop, train_loop
+from mlrpy.learners.resume import find_resume_checkpoint
 from mlrpy.learners.torch_objects import (
     TorchLoss,
     as_torch_loss,
@@ -390,6 +391,10 @@ class LearnerTorch(BaseEstimator):
             raise ParameterError(
                 f"'validate' must be None, a fraction in (0, 1), 'predefined' or 'test', got {v!r}"
             )
+        if not (self.resume is None or isinstance(self.resume, (bool, str, os.PathLike))):
+            raise ParameterError(
+                f"'resume' must be None, True/False or a folder path, got {self.resume!r}"
+            )
         for flag in ("shuffle", "restore_best_weights", "warm_start"):
             if not isinstance(getattr(self, flag), (bool, np.bool_)):
                 raise ParameterError(f"'{flag}' must be True or False, got {getattr(self, flag)!r}")
@@ -475,13 +480,19 @@ class LearnerTorch(BaseEstimator):
         loss = as_torch_loss(self.loss if self.loss is not None else self._default_loss)
         callbacks = as_torch_callbacks(self.callbacks) + self._internal_callbacks(validation_data)
         self._check_loss_task(loss)
-        previous = getattr(self, "model_", None) if self.warm_start else None
+        resumed = find_resume_checkpoint(self.resume, callbacks)
+        previous = getattr(self, "model_", None) if self.warm_start and resumed is None else None
         X_arr, y_arr = self._check_Xy(X, y, reset=previous is None)
         if len(X_arr) == 0:
             raise DataError(f"Learner '{self.id}': the training set is empty")
         y_enc = self._encode_target(y_arr, fit=previous is None)
-        # a continued run gets a fresh but reproducible seed, so it does not replay run one
-        seed = self._draw_seed() if previous is None else (previous.seed + previous.epochs + 1) % 2**31
+        if resumed is not None:
+            seed = resumed.payload["seed"]
+        elif previous is not None:
+            # a continued run gets a fresh but reproducible seed, so it does not replay run one
+            seed = (previous.seed + previous.epochs + 1) % 2**31
+        else:
+            seed = self._draw_seed()
         device = _resolve_device(self.device)
 
         X_valid: Any = None
@@ -518,12 +529,18 @@ class LearnerTorch(BaseEstimator):
                 total_epochs=int(self.epochs) + (previous.epochs if previous is not None else 0),
                 eval_freq=int(self.eval_freq),
                 device=device,
+                seed=seed,
+                resumed_from=resumed.folder if resumed is not None else None,
                 measures_train=as_measures(self.measures_train),
                 measures_valid=as_measures(self.measures_valid),
             )
             cbs = [tc.generate() for tc in callbacks]
             self.model_ = self._new_model(network, seed)
-            restore = None if previous is None else self._warm_start_restorer(previous)
+            restore: Any
+            if resumed is not None:
+                restore = resumed.restore
+            else:
+                restore = None if previous is None else self._warm_start_restorer(previous)
             try:
                 states = train_loop(ctx, cbs, restore=restore, score=self._score_outputs)
             except KeyboardInterrupt:
