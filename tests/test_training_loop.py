@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import mlrpy
-from mlrpy import CallbackSet, CallbackStageError, lrn, torch_callback
+from mlrpy import CallbackSet, CallbackStageError, lrn, torch_callback, tsk
 from tests.conftest import make_trace_callback
 
 BATCH_STAGES = ["on_batch_begin", "on_after_forward", "on_after_loss", "on_after_backward", "on_batch_end"]
@@ -308,3 +308,20 @@ def test_last_loss_not_synced_without_reader(iris_xy, monkeypatch):
     reader = torch_callback("reader", on_batch_end=lambda self: self.ctx.last_loss)
     lrn("classif.mlp", epochs=2, batch_size=16, optimizer="sgd", callbacks=[reader]).fit(X, y)
     assert len(calls) == 20  # one conversion per batch, only because a callback reads it
+
+
+def test_ctx_tasks_reflect_train_and_validation_rows():
+    seen = {}
+
+    def grab(self):
+        seen["train"] = self.ctx.task_train.row_ids
+        seen["valid"] = self.ctx.task_valid.row_ids
+
+    task = tsk("iris")
+    valid = tsk("iris").filter(list(range(0, 150, 3)))
+    task.internal_valid_task = valid
+    train_rows = [i for i in range(150) if i % 3]
+    lrn("classif.mlp", epochs=1, validate="predefined", callbacks=[torch_callback("grab", on_begin=grab)]).train(
+        task, row_ids=train_rows
+    )
+    assert seen == {"train": train_rows, "valid": valid.row_ids}

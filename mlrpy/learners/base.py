@@ -222,7 +222,7 @@ class LearnerTorch(BaseEstimator):
             raise DataError(f"Learner '{self.id}': the training set is empty (no row ids)")
         X = task.data(rows, task.feature_names)
         y = task.truth(rows)
-        valid = None
+        valid = task_valid = None
         if self.validate == "test":
             if test_row_ids is None:
                 raise ParameterError(
@@ -230,6 +230,7 @@ class LearnerTorch(BaseEstimator):
                     f"which supplies the test rows; use a fraction or 'predefined' here"
                 )
             valid = (task.data(test_row_ids, task.feature_names), task.truth(test_row_ids))
+            task_valid = task.clone().filter(test_row_ids)
         elif self.validate == "predefined":
             vt = getattr(task, "internal_valid_task", None)
             if vt is None:
@@ -238,7 +239,8 @@ class LearnerTorch(BaseEstimator):
                     f"internal_valid_task"
                 )
             valid = (vt.data(cols=task.feature_names), vt.truth())
-        self._fit(X, y, valid, task_train=task, row_ids=rows)
+            task_valid = vt
+        self._fit(X, y, valid, task_train=task.clone().filter(rows), task_valid=task_valid)
         return self
 
     def predict(self, X: Any, row_ids: Sequence[Any] | None = None) -> Any:  # type: ignore[override]
@@ -473,7 +475,7 @@ class LearnerTorch(BaseEstimator):
         y: Any,
         validation_data: tuple[Any, Any] | None,
         task_train: Any = None,
-        row_ids: Sequence[Any] | None = None,
+        task_valid: Any = None,
     ) -> None:
         self._validate_params()
         optimizer = as_torch_optimizer(self.optimizer)
@@ -521,6 +523,7 @@ class LearnerTorch(BaseEstimator):
             ctx = ContextTorch(
                 learner=self,
                 task_train=task_train,
+                task_valid=task_valid,
                 network=network,
                 optimizer=optimizer.generate(network.parameters()),
                 loss_fn=loss.generate().to(device),
