@@ -3,6 +3,7 @@
 Every learner is also a scikit-learn estimator. See README.md and DESIGN.md.
 """
 
+from mlrpy.benchmark import BenchmarkResult, ResampleResult, benchmark, benchmark_grid, resample
 from mlrpy.callbacks import (
     PREDICT_STAGES,
     STAGES,
@@ -10,8 +11,14 @@ from mlrpy.callbacks import (
     CallbackSet,
     ContextTorch,
     TorchCallback,
+    as_lr_scheduler,
     callback_set,
     mlr_callbacks,
+    select_all,
+    select_grep,
+    select_invert,
+    select_name,
+    select_none,
     t_clbk,
     t_clbks,
     torch_callback,
@@ -42,8 +49,11 @@ from mlrpy.learners import (
     t_loss,
     t_opt,
 )
+from mlrpy.measures import Measure, mlr_measures, msr, msrs
 from mlrpy.persistence import IncompatibleFileError, load
+from mlrpy.plotting import plot_history
 from mlrpy.prediction import Prediction, PredictionClassif, PredictionRegr
+from mlrpy.resampling import Resampling, mlr_resamplings, rsmp, rsmps
 from mlrpy.tasks import (
     Task,
     TaskClassif,
@@ -54,10 +64,28 @@ from mlrpy.tasks import (
     tsk,
     tsks,
 )
+from mlrpy.tuning import TuningResult, to_tune, tune
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BenchmarkResult",
+    "Measure",
+    "ResampleResult",
+    "Resampling",
+    "TuningResult",
+    "benchmark",
+    "benchmark_grid",
+    "mlr_measures",
+    "mlr_resamplings",
+    "msr",
+    "msrs",
+    "plot_history",
+    "resample",
+    "rsmp",
+    "rsmps",
+    "to_tune",
+    "tune",
     "PREDICT_STAGES",
     "STAGES",
     "Batch",
@@ -87,6 +115,12 @@ __all__ = [
     "TorchOptimizer",
     "UnknownKeyError",
     "__version__",
+    "as_lr_scheduler",
+    "select_all",
+    "select_grep",
+    "select_invert",
+    "select_name",
+    "select_none",
     "as_task_classif",
     "as_task_regr",
     "callback_set",

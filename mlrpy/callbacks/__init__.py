@@ -19,9 +19,35 @@ from mlrpy.callbacks.base import (
     sort_callbacks,
     torch_callback,
 )
+from mlrpy.callbacks.checkpoint import CallbackSetCheckpoint, checkpoint
 from mlrpy.callbacks.context import Batch, ContextTorch
+from mlrpy.callbacks.csv_logger import CallbackSetCSVLogger, csv_logger
+from mlrpy.callbacks.early_stopping import CallbackSetEarlyStopping, early_stopping
+from mlrpy.callbacks.ema import CallbackSetEMA, ema
+from mlrpy.callbacks.gradient_clip import CallbackSetGradientClip, gradient_clip
 from mlrpy.callbacks.history import CallbackSetHistory, history
+from mlrpy.callbacks.lr_cosine_annealing import CallbackSetLRCosineAnnealing, lr_cosine_annealing
+from mlrpy.callbacks.lr_lambda import CallbackSetLRLambda, lr_lambda
+from mlrpy.callbacks.lr_monitor import CallbackSetLRMonitor, lr_monitor
+from mlrpy.callbacks.lr_multiplicative import CallbackSetLRMultiplicative, lr_multiplicative
+from mlrpy.callbacks.lr_one_cycle import CallbackSetLROneCycle, lr_one_cycle
+from mlrpy.callbacks.lr_reduce_on_plateau import CallbackSetLRReduceOnPlateau, lr_reduce_on_plateau
+from mlrpy.callbacks.lr_scheduler import CallbackSetLRScheduler, as_lr_scheduler
+from mlrpy.callbacks.lr_step import CallbackSetLRStep, lr_step
+from mlrpy.callbacks.mixed_precision import CallbackSetMixedPrecision, mixed_precision
 from mlrpy.callbacks.progress import CallbackSetProgress, progress
+from mlrpy.callbacks.tb import CallbackSetTB, tb
+from mlrpy.callbacks.terminate_on_nan import CallbackSetTerminateOnNaN, terminate_on_nan
+from mlrpy.callbacks.time_limit import CallbackSetTimeLimit, time_limit
+from mlrpy.callbacks.unfreeze import (
+    CallbackSetUnfreeze,
+    select_all,
+    select_grep,
+    select_invert,
+    select_name,
+    select_none,
+    unfreeze,
+)
 from mlrpy.dictionary import Dictionary
 
 __all__ = [
@@ -30,14 +56,38 @@ __all__ = [
     "STAGES",
     "Batch",
     "CallbackSet",
+    "CallbackSetCSVLogger",
+    "CallbackSetCheckpoint",
+    "CallbackSetEMA",
+    "CallbackSetEarlyStopping",
+    "CallbackSetGradientClip",
     "CallbackSetHistory",
+    "CallbackSetLRCosineAnnealing",
+    "CallbackSetLRLambda",
+    "CallbackSetLRMonitor",
+    "CallbackSetLRMultiplicative",
+    "CallbackSetLROneCycle",
+    "CallbackSetLRReduceOnPlateau",
+    "CallbackSetLRScheduler",
+    "CallbackSetLRStep",
+    "CallbackSetMixedPrecision",
     "CallbackSetProgress",
+    "CallbackSetTB",
+    "CallbackSetTerminateOnNaN",
+    "CallbackSetTimeLimit",
+    "CallbackSetUnfreeze",
     "ContextTorch",
     "TorchCallback",
+    "as_lr_scheduler",
     "as_torch_callback",
     "as_torch_callbacks",
     "callback_set",
     "mlr_callbacks",
+    "select_all",
+    "select_grep",
+    "select_invert",
+    "select_name",
+    "select_none",
     "sort_callbacks",
     "t_clbk",
     "t_clbks",
@@ -46,7 +96,11 @@ __all__ = [
 
 #: The callback registry: ``t_clbk(key)`` returns a fresh copy of an entry.
 mlr_callbacks: Dictionary[TorchCallback] = Dictionary("mlr_callbacks", describe=describe_callback)
-for _tc in (history, progress):
+for _tc in (
+    early_stopping, history, progress, checkpoint, csv_logger, ema, gradient_clip, lr_cosine_annealing,
+    lr_lambda, lr_monitor, lr_multiplicative, lr_one_cycle, lr_reduce_on_plateau, lr_step,
+    mixed_precision, tb, terminate_on_nan, time_limit, unfreeze,
+):
     mlr_callbacks.add(_tc)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import numbers
 import os
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from mlrpy.prediction import Prediction, PredictionClassif, PredictionRegr
 __all__ = ["LearnerTorch", "LearnerTorchClassif", "LearnerTorchRegr", "TorchModel"]
 
 _DEVICES = ("auto", "cpu", "cuda", "mps")
+_GLOBAL_RNG_LOCK = threading.RLock()
 
 
 @dataclass
@@ -514,7 +516,10 @@ class LearnerTorch(BaseEstimator):
             )
 
         forked = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=forked), _torch_threads(self.num_threads):
+        # Weight init, dropout and shuffling draw from torch's global RNG (nn.init and dropout
+        # take no generator), so concurrent fits in threads of one process take turns here;
+        # fits in separate processes (joblib's default, dask workers) run in parallel.
+        with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=forked), _torch_threads(self.num_threads):
             torch.manual_seed(seed)
             if previous is not None:
                 network = previous.network.to(device)

@@ -1,0 +1,99 @@
+"""``csv_logger``: one CSV row per epoch, appended and flushed as each epoch ends."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from mlrpy.callbacks._man import man_with_example
+from mlrpy.callbacks.base import CallbackSet, TorchCallback
+from mlrpy.callbacks.running_mean import EpochLoss
+from mlrpy.params import ParamModel
+
+EXAMPLE = 't_clbk("csv_logger", path="log/history.csv")'
+
+
+class CSVLoggerParams(ParamModel):
+    path: str = Field(min_length=1, description="the CSV file to write")
+
+
+class CallbackSetCSVLogger(CallbackSet):
+    """Logs one CSV row per epoch to ``path``: the header when the run starts, then each
+    epoch's row, appended and flushed as the epoch ends. If a later epoch fails, the rows of
+    the completed epochs are already in the file.
+
+    Columns: ``epoch``, ``train.loss`` (sample-weighted mean over the epoch's batches),
+    ``train.<measure>`` for ``measures_train`` and ``valid.loss`` / ``valid.<measure>``
+    when there is validation data; cells of epochs without evaluation stay empty. A new run
+    overwrites the file; a resumed run (``ctx.epoch > 0`` at the start) appends to it
+    without a second header.
+
+    Args:
+        path: the CSV file; missing parent folders are created.
+
+    Example:
+        >>> import os, tempfile
+        >>> import pandas as pd
+        >>> from mlrpy import lrn, t_clbk, tsk
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "log.csv")
+        ...     learner = lrn("classif.mlp", epochs=2, random_state=0, validate=0.3,
+        ...                   callbacks=[t_clbk("csv_logger", path=path)])
+        ...     _ = learner.train(tsk("iris"))
+        ...     pd.read_csv(path).columns.tolist()
+        ['epoch', 'train.loss', 'valid.loss']
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self._file: Any = None
+        self._writer: Any = None
+        self._loss = EpochLoss()
+
+    def on_begin(self) -> None:
+        ctx = self.ctx
+        columns = ["epoch", "train.loss"]
+        columns += [f"train.{m.id}" for m in ctx.measures_train or []]
+        if ctx.loader_valid is not None:
+            columns += ["valid.loss"] + [f"valid.{m.id}" for m in ctx.measures_valid or []]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        append = ctx.epoch > 0 and self.path.exists() and self.path.stat().st_size > 0
+        self._file = open(self.path, "a" if append else "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self._writer = csv.DictWriter(self._file, fieldnames=columns, restval="", extrasaction="ignore")
+        if not append:
+            self._writer.writeheader()
+            self._file.flush()
+
+    def on_epoch_begin(self) -> None:
+        self._loss.reset()
+
+    def on_batch_end(self) -> None:
+        self._loss.add(self.ctx.loss, len(self.ctx.batch.index))  # type: ignore[arg-type,union-attr]
+
+    def on_epoch_end(self) -> None:
+        ctx = self.ctx
+        loss = self._loss.value()
+        row: dict[str, Any] = {"epoch": ctx.epoch, "train.loss": math.nan if loss is None else loss}
+        for prefix, scores in (("train", ctx.last_scores_train), ("valid", ctx.last_scores_valid)):
+            for name, value in (scores or {}).items():
+                row[f"{prefix}.{name}"] = value
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def on_exit(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+csv_logger = TorchCallback(
+    "csv_logger",
+    CallbackSetCSVLogger,
+    param_set=CSVLoggerParams,
+    label="CSV Logger",
+    man=man_with_example(CallbackSetCSVLogger, EXAMPLE),
+)

@@ -1,0 +1,98 @@
+"""``gradient_clip``: clip the gradients by norm or by value before every optimizer step."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import Field, model_validator
+
+from mlrpy.callbacks._man import man_with_example
+from mlrpy.callbacks.base import CallbackSet, TorchCallback
+from mlrpy.params import ParamModel
+
+EXAMPLE = 't_clbk("gradient_clip", max_norm=1.0)'
+
+
+class GradientClipParams(ParamModel):
+    max_norm: float | None = Field(1.0, gt=0, description="largest total gradient norm (mode 'norm')")
+    value: float | None = Field(None, gt=0, description="largest absolute gradient entry (mode 'value')")
+    mode: Literal["norm", "value"] = Field("norm", description="clip the total norm or each entry")
+    norm_type: float = Field(2.0, gt=0, description="p of the p-norm (inf for the max norm)")
+    error_if_nonfinite: bool = Field(False, description="raise if the total norm is nan or inf")
+
+    @model_validator(mode="after")
+    def _needs_threshold(self) -> GradientClipParams:
+        if self.mode == "norm" and self.max_norm is None:
+            raise ValueError("mode='norm' needs max_norm")
+        if self.mode == "value" and self.value is None:
+            raise ValueError("mode='value' needs value")
+        return self
+
+
+class CallbackSetGradientClip(CallbackSet):
+    """Clips the gradients in ``on_after_backward``, before the optimizer step.
+
+    ``mode="norm"`` rescales all gradients together so that their total ``norm_type``-norm
+    is at most ``max_norm`` (``torch.nn.utils.clip_grad_norm_``); ``mode="value"`` clamps
+    every entry to ``[-value, value]`` (``torch.nn.utils.clip_grad_value_``). With
+    ``mixed_precision`` and a grad scaler the gradients are unscaled first.
+
+    Args:
+        max_norm: the largest total gradient norm (> 0), used with ``mode="norm"``.
+        value: the largest absolute gradient entry (> 0), used with ``mode="value"``.
+        mode: ``"norm"`` (default) or ``"value"``.
+        norm_type: ``p`` of the p-norm (> 0; ``float("inf")`` for the max norm).
+        error_if_nonfinite: raise if the total norm is NaN or infinite.
+
+    Example:
+        >>> from mlrpy import lrn, t_clbk, tsk
+        >>> learner = lrn("classif.mlp", epochs=2, random_state=0,
+        ...               callbacks=[t_clbk("gradient_clip", max_norm=0.5)])
+        >>> learner.train(tsk("iris")).model.epochs
+        2
+    """
+
+    def __init__(
+        self,
+        max_norm: float | None = 1.0,
+        value: float | None = None,
+        mode: Literal["norm", "value"] = "norm",
+        norm_type: float = 2.0,
+        error_if_nonfinite: bool = False,
+    ) -> None:
+        self.max_norm = max_norm
+        self.value = value
+        self.mode = mode
+        self.norm_type = norm_type
+        self.error_if_nonfinite = error_if_nonfinite
+        self._params: list[torch.nn.Parameter] = []
+
+    def on_begin(self) -> None:
+        network = self.ctx.network
+        assert network is not None
+        self._params = list(network.parameters())
+
+    def on_after_backward(self) -> None:
+        unscale = getattr(self.ctx.optimizer, "unscale_grads", None)
+        if unscale is not None:  # a grad scaler's gradients must be unscaled before clipping
+            unscale()
+        params = [p for p in self._params if p.grad is not None]
+        if not params:
+            return
+        if self.mode == "norm":
+            torch.nn.utils.clip_grad_norm_(
+                params, self.max_norm, norm_type=self.norm_type,  # type: ignore[arg-type]
+                error_if_nonfinite=self.error_if_nonfinite,
+            )
+        else:
+            torch.nn.utils.clip_grad_value_(params, self.value)  # type: ignore[arg-type]
+
+
+gradient_clip = TorchCallback(
+    "gradient_clip",
+    CallbackSetGradientClip,
+    param_set=GradientClipParams,
+    label="Gradient Clipping",
+    man=man_with_example(CallbackSetGradientClip, EXAMPLE),
+)

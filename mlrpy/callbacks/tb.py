@@ -1,0 +1,92 @@
+"""``tb``: TensorBoard event files with the training loss and every evaluated score."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from mlrpy.callbacks._man import man_with_example
+from mlrpy.callbacks.base import CallbackSet, TorchCallback
+from mlrpy.callbacks.running_mean import EpochLoss
+from mlrpy.params import ParamModel
+
+EXAMPLE = 't_clbk("tb", path="runs/mlp", log_train_loss=True)'
+
+
+class TBParams(ParamModel):
+    path: str = Field(min_length=1, description="folder for the event files (TensorBoard's log_dir)")
+    log_train_loss: bool = Field(False, description="also log the training loss of every batch")
+
+
+class CallbackSetTB(CallbackSet):
+    """Writes TensorBoard event files (``torch.utils.tensorboard.SummaryWriter``).
+
+    Scalars, each at step = epoch: ``train.loss`` (the epoch's sample-weighted mean training
+    loss), ``train.<measure>`` in evaluation epochs and ``valid.loss`` / ``valid.<measure>``
+    in epochs with validation. With ``log_train_loss=True`` also ``train.batch_loss`` at
+    step = global batch count. The writer is flushed after every epoch and closed when the
+    run ends, also after an error. View with ``tensorboard --logdir <path>``.
+
+    Args:
+        path: folder for the event files (created if missing).
+        log_train_loss: log the training loss of every batch (one host sync per batch).
+
+    Needs the ``tensorboard`` package (``pip install 'mlrpy[tensorboard]'``).
+
+    Example:
+        >>> import os, tempfile
+        >>> from mlrpy import lrn, t_clbk, tsk
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     learner = lrn("classif.mlp", epochs=2, random_state=0,
+        ...                   callbacks=[t_clbk("tb", path=folder)])
+        ...     _ = learner.train(tsk("iris"))
+        ...     any(f.startswith("events.out.tfevents") for f in os.listdir(folder))
+        True
+    """
+
+    def __init__(self, path: str, log_train_loss: bool = False) -> None:
+        self.path = path
+        self.log_train_loss = log_train_loss
+        self.writer: Any = None
+        self._loss = EpochLoss()
+
+    def on_begin(self) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(log_dir=self.path)
+
+    def on_epoch_begin(self) -> None:
+        self._loss.reset()
+
+    def on_batch_end(self) -> None:
+        ctx = self.ctx
+        self._loss.add(ctx.loss, len(ctx.batch.index))  # type: ignore[arg-type,union-attr]
+        if self.log_train_loss:
+            self.writer.add_scalar("train.batch_loss", ctx.last_loss, ctx.global_step)
+
+    def on_epoch_end(self) -> None:
+        ctx, writer = self.ctx, self.writer
+        loss = self._loss.value()
+        if loss is not None:
+            writer.add_scalar("train.loss", loss, ctx.epoch)
+        for prefix, scores in (("train", ctx.last_scores_train), ("valid", ctx.last_scores_valid)):
+            for name, value in (scores or {}).items():
+                writer.add_scalar(f"{prefix}.{name}", value, ctx.epoch)
+        writer.flush()
+
+    def on_exit(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+tb = TorchCallback(
+    "tb",
+    CallbackSetTB,
+    param_set=TBParams,
+    label="TensorBoard",
+    packages=("mlrpy", "torch", "tensorboard"),
+    extra="tensorboard",
+    man=man_with_example(CallbackSetTB, EXAMPLE),
+)
