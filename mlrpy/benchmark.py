@@ -31,8 +31,9 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
+from mlrpy.dictionary import duplicated
 from mlrpy.errors import ParameterError
-from mlrpy.measures import Measure, as_measures, default_measure
+from mlrpy.measures import Measure, as_measures, default_measure, resolve_measures
 from mlrpy.prediction import Prediction, PredictionClassif
 from mlrpy.resampling import Resampling, rsmp
 from mlrpy.tasks import Task, tsk
@@ -123,41 +124,6 @@ def instantiated_for(resampling: Resampling, task: Task) -> Resampling:
             f"does not have; instantiate it on this task or pass an uninstantiated resampling"
         )
     return resampling
-
-
-def resolve_measures(measures: MeasuresArg, task_type: str, task_id: str = "") -> list[Measure]:
-    """Measures for a task type: ``None`` (or ``[]``) gives the type's default measure.
-
-    Raises:
-        UnknownKeyError: an unknown measure key.
-        ParameterError: a measure of another task type, or two measures with one id.
-
-    Example:
-        >>> from mlrpy.benchmark import resolve_measures
-        >>> [m.id for m in resolve_measures(None, "regr")]
-        ['regr.mse']
-        >>> resolve_measures("classif.acc", "regr", "diabetes")
-        Traceback (most recent call last):
-        ...
-        mlrpy.errors.ParameterError: Measure 'classif.acc' is for classif tasks, but task \
-'diabetes' is a regr task; use a regr measure (e.g. 'regr.mse')
-    """
-    ms = as_measures(measures, task_type=task_type) or [default_measure(task_type)]
-    for m in ms:
-        if m.task_type != task_type:
-            where = f"task '{task_id}'" if task_id else "the task"
-            raise ParameterError(
-                f"Measure '{m.id}' is for {m.task_type} tasks, but {where} is a {task_type} "
-                f"task; use a {task_type} measure (e.g. '{default_measure(task_type).id}')"
-            )
-    ids = [m.id for m in ms]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise ParameterError(
-            f"Measure ids must be unique, got {dupes[0]!r} more than once; give copies their "
-            f"own id, e.g. msr('{dupes[0]}', id='{dupes[0]}_2')"
-        )
-    return ms
 
 
 def combine_predictions(predictions: Sequence[Prediction]) -> Prediction:
@@ -465,8 +431,7 @@ class BenchmarkResult:
                         f"{' and '.join(types)} tasks; use e.g. "
                         f"'{default_measure(types[0]).id}'"
                     )
-            ids = [m.id for m in ms]
-            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            dupes = duplicated(m.id for m in ms)
             if dupes:
                 raise ParameterError(f"Measure ids must be unique, got {dupes[0]!r} more than once")
             per = [[m for m in ms if m.task_type == rr.task.task_type] for rr in self.resample_results]

@@ -22,6 +22,18 @@ T = TypeVar("T")
 _SUFFIX = re.compile(r"^(?P<base>.+)_(?P<n>\d+)$")
 
 
+def duplicated(ids: Iterable[str]) -> list[str]:
+    """The ids that occur more than once, sorted.
+
+    Example:
+        >>> from mlrpy.dictionary import duplicated
+        >>> duplicated(["a", "b", "a"])
+        ['a']
+    """
+    ids = list(ids)
+    return sorted({i for i in ids if ids.count(i) > 1})
+
+
 def suggest(name: str, candidates: Iterable[str], n: int = 3) -> str:
     """Return a ``" Did you mean 'x'?"`` hint for ``name`` among ``candidates`` ('' if none)."""
     matches = difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.6)

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from sklearn import metrics
 
-from mlrpy.dictionary import Dictionary, suggest
+from mlrpy.dictionary import Dictionary, duplicated, suggest
 from mlrpy.errors import DataError, ParameterError
 from mlrpy.prediction import Prediction, PredictionClassif
 
@@ -439,6 +439,42 @@ def as_measures(
     )
 
 
+def resolve_measures(
+    measures: str | Measure | Sequence[str | Measure] | None, task_type: str, task_id: str = ""
+) -> list[Measure]:
+    """Measures for a task type: ``None`` (or ``[]``) gives the type's default measure.
+
+    Raises:
+        UnknownKeyError: an unknown measure key.
+        ParameterError: a measure of another task type, or two measures with one id.
+
+    Example:
+        >>> from mlrpy.measures import resolve_measures
+        >>> [m.id for m in resolve_measures(None, "regr")]
+        ['regr.mse']
+        >>> resolve_measures("classif.acc", "regr", "diabetes")
+        Traceback (most recent call last):
+        ...
+        mlrpy.errors.ParameterError: Measure 'classif.acc' is for classif tasks, but task \
+'diabetes' is a regr task; use a regr measure (e.g. 'regr.mse')
+    """
+    ms = as_measures(measures, task_type=task_type) or [default_measure(task_type)]
+    for m in ms:
+        if m.task_type != task_type:
+            where = f"task '{task_id}'" if task_id else "the task"
+            raise ParameterError(
+                f"Measure '{m.id}' is for {m.task_type} tasks, but {where} is a {task_type} "
+                f"task; use a {task_type} measure (e.g. '{default_measure(task_type).id}')"
+            )
+    dupes = duplicated(m.id for m in ms)
+    if dupes:
+        raise ParameterError(
+            f"Measure ids must be unique, got {dupes[0]!r} more than once; give copies their "
+            f"own id, e.g. msr('{dupes[0]}', id='{dupes[0]}_2')"
+        )
+    return ms
+
+
 _DEFAULTS = {"classif": "classif.ce", "regr": "regr.mse"}
 
 
@@ -481,14 +517,5 @@ def score_prediction(
     """
     if not isinstance(prediction, Prediction):
         raise TypeError(f"score_prediction() needs a Prediction, got {type(prediction).__name__}")
-    ms = as_measures(measures, task_type=prediction.task_type)
-    if not ms:
-        ms = [default_measure(prediction.task_type)]
-    ids = [m.id for m in ms]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise ParameterError(
-            f"Measure ids must be unique, got {dupes[0]!r} more than once; give copies their "
-            f"own id, e.g. msr('{dupes[0]}', id='{dupes[0]}_2')."
-        )
+    ms = resolve_measures(measures, prediction.task_type)
     return {m.id: m.score(prediction) for m in ms}

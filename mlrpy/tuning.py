@@ -50,10 +50,10 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from mlrpy.benchmark import _as_learner, clone_learner, instantiated_for, resample, resolve_measures
+from mlrpy.benchmark import _as_learner, clone_learner, instantiated_for, resample
 from mlrpy.dictionary import suggest
 from mlrpy.errors import ParameterError, UnknownKeyError
-from mlrpy.measures import Measure
+from mlrpy.measures import Measure, resolve_measures
 from mlrpy.resampling import Resampling, rsmp
 from mlrpy.tasks import Task, tsk
 

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from mlrpy.callbacks.context import ContextTorch
-from mlrpy.dictionary import suggest
+from mlrpy.dictionary import duplicated, suggest
 from mlrpy.errors import CallbackDefinitionError, ParameterError
 from mlrpy.params import Configurable, check_identifier, defaults_of
 
@@ -487,8 +487,7 @@ def _functional_callback(
 
 def sort_callbacks(callbacks: list[CallbackSet]) -> list[CallbackSet]:
     """Stable sort by weight (DESIGN 2.3) and check nothing stateful runs after checkpointing."""
-    ids = [cb.id for cb in callbacks]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = duplicated(cb.id for cb in callbacks)
     if dupes:
         raise ParameterError(
             f"Callback ids must be unique within a learner; duplicated: {', '.join(dupes)} "

@@ -40,7 +40,7 @@ from mlrpy.learners.torch_objects import (
     as_torch_loss,
     as_torch_optimizer,
 )
-from mlrpy.measures import as_measures
+from mlrpy.measures import resolve_measures
 from mlrpy.params import param_table
 from mlrpy.prediction import Prediction, PredictionClassif, PredictionRegr
 
@@ -539,8 +539,8 @@ class LearnerTorch(BaseEstimator):
                 device=device,
                 seed=seed,
                 resumed_from=resumed.folder if resumed is not None else None,
-                measures_train=as_measures(self.measures_train),
-                measures_valid=as_measures(self.measures_valid),
+                measures_train=self._training_measures(self.measures_train),
+                measures_valid=self._training_measures(self.measures_valid),
             )
             cbs = [tc.generate() for tc in callbacks]
             self.model_ = self._new_model(network, seed)
@@ -614,6 +614,10 @@ class LearnerTorch(BaseEstimator):
                 restore_best_weights=bool(self.restore_best_weights),
             )
         ]
+
+    def _training_measures(self, measures: Any) -> list[Any]:
+        """Measures scored during training; none unless asked for, checked for the task type."""
+        return [] if measures is None else resolve_measures(measures, self.task_type)
 
     def _new_model(self, network: torch.nn.Module, seed: int) -> TorchModel:
         return TorchModel(
