@@ -325,3 +325,20 @@ def test_ctx_tasks_reflect_train_and_validation_rows():
         task, row_ids=train_rows
     )
     assert seen == {"train": train_rows, "valid": valid.row_ids}
+
+
+def test_prediction_callbacks_get_saved_state_first(iris_xy):
+    X, y = iris_xy
+    seen = []
+    tc = torch_callback(
+        "scaler_memory",
+        initialize=lambda self: setattr(self, "count", 0),
+        on_batch_end=lambda self: setattr(self, "count", self.count + 1),
+        on_predict_begin=lambda self: seen.append(self.count),
+        state_dict=lambda self: self.count,
+        load_state_dict=lambda self, state: setattr(self, "count", state),
+    )
+    learner = lrn("classif.mlp", epochs=2, batch_size=50, callbacks=[tc], random_state=0).fit(X, y)
+    learner.predict(X)
+    learner.predict_proba(X)
+    assert seen == [6, 6]  # a fresh instance each time, with the trained state loaded
