@@ -1,0 +1,47 @@
+"""Smoke test of the benchmark entry point (issue 6): it runs end to end on tiny sizes.
+
+No timing assertions: only that ``python -m benchmarks --quick`` exits 0 and writes the
+Markdown table, the JSON numbers and the PNG chart.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+pytest.importorskip("matplotlib")
+pytest.importorskip("psutil")
+
+
+def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+    table = (tmp_path / "results.md").read_text(encoding="utf-8")
+    for heading in ("## Fit time", "## Callback overhead", "## Prediction", "## Peak memory", "## Scaling"):
+        assert heading in table
+    assert "mlrpy/raw" in table and "skorch/mlrpy" in table
+    assert "GPU rows not run" in table or "syncs: mlrpy" in table
+    assert table.strip() in proc.stdout  # the same table is printed
+
+    png = (tmp_path / "benchmark.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert {"fit", "callbacks", "predict", "memory", "scaling"} <= set(results)
+    # identical seeds, init and batches: mlrpy trains exactly the weights the raw loop does
+    assert [row["weights_max_abs_diff"] for row in results["fit"]] == [0.0] * len(results["fit"])
+    assert not list(tmp_path.glob("*.tmp"))  # atomic writes left no temporary files behind
