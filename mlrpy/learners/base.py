@@ -737,8 +737,16 @@ def _as_list(x: Any) -> list[Any]:
 
 
 def _probabilities(output: torch.Tensor) -> np.ndarray:
-    # softmax in float64 so each row sums to one within sklearn's tolerance
-    return torch.softmax(output.double(), dim=1).numpy()
+    """Softmax in float64, so each row sums to one within sklearn's tolerance.
+
+    Written out because ``torch.softmax`` over a handful of classes is slow on the CPU
+    (2x for 3 classes, see benchmarks/README.md); the results agree to 1e-16.
+    """
+    z = output.double()
+    z = z - z.amax(dim=1, keepdim=True)
+    p = z.exp_()
+    p /= p.sum(dim=1, keepdim=True)
+    return p.numpy()
 
 
 class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
@@ -750,12 +758,10 @@ class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
 
     def _encode_target(self, y: np.ndarray, fit: bool) -> torch.Tensor:
         if fit:
-            check_classification_targets(y)
-            if type_of_target(y) not in ("binary", "multiclass"):
-                raise DataError(
-                    f"Learner '{self.id}': y must be binary or multiclass labels, "
-                    f"got {type_of_target(y)}"
-                )
+            kind = type_of_target(y)
+            if kind not in ("binary", "multiclass"):
+                check_classification_targets(y)  # sklearn's own message for continuous targets
+                raise DataError(f"Learner '{self.id}': y must be binary or multiclass labels, got {kind}")
             self._label_encoder = LabelEncoder().fit(y)
             self.classes_ = self._label_encoder.classes_
             if len(self.classes_) < 2:
@@ -763,6 +769,8 @@ class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
                     f"Learner '{self.id}': y has only one class ({self.classes_[0]!r}); "
                     f"a classifier needs at least 2 classes"
                 )
+            # the classes come from this very y: no label can be unseen
+            return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if len(unseen):
             raise DataError(

@@ -6,11 +6,13 @@ The module's constructor arguments are deep parameters ``module.<arg>``; argumen
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import weakref
 from typing import Any
 
 import torch
-from pydantic import create_model
+from pydantic import BaseModel, create_model
 
 from mlrpy.errors import ParameterError
 from mlrpy.learners.base import LearnerTorch, LearnerTorchClassif, LearnerTorchRegr
@@ -18,6 +20,26 @@ from mlrpy.learners.common import COMMON_PARAMS_DOC, store_params
 from mlrpy.params import Configurable, ParamModel, infer_param_set
 
 _AUTO_ARGS = ("n_features", "n_outputs")
+
+
+_PARAM_SETS: weakref.WeakKeyDictionary[Any, type[BaseModel]] = weakref.WeakKeyDictionary()
+
+
+def _module_param_set(module: Any) -> type[BaseModel]:
+    """The module constructor's parameter set, inferred once per module class."""
+    try:
+        return _PARAM_SETS[module]
+    except (KeyError, TypeError):
+        pass
+    init = module.__init__ if isinstance(module, type) else module  # type: ignore[misc]
+    name = f"{getattr(module, '__name__', 'Module')}Params"
+    inferred = infer_param_set(init, name, skip=("self", *_AUTO_ARGS))
+    # n_features / n_outputs are optional: filled from the data when not set
+    auto = {name: (int | None, None) for name in _AUTO_ARGS if name in inspect.signature(init).parameters}
+    param_set = create_model(inferred.__name__, __base__=inferred, **auto) if auto else inferred  # type: ignore[call-overload]
+    with contextlib.suppress(TypeError):  # not weak-referenceable: just not cached
+        _PARAM_SETS[module] = param_set
+    return param_set
 
 
 class ModuleSpec(Configurable):
@@ -33,17 +55,7 @@ class ModuleSpec(Configurable):
             )
         self.id = "module"
         self.module = module
-        init = module.__init__ if isinstance(module, type) else module  # type: ignore[misc]
-        skip = ("self", *_AUTO_ARGS)
-        inferred = infer_param_set(init, f"{getattr(module, '__name__', 'Module')}Params", skip=skip)
-        auto = {
-            name: (int | None, None)
-            for name in _AUTO_ARGS
-            if name in inspect.signature(init).parameters
-        }
-        self.param_set = create_model(
-            inferred.__name__, __base__=inferred, **auto  # type: ignore[call-overload]
-        ) if auto else inferred
+        self.param_set = _module_param_set(module)
         self.param_values: dict[str, Any] = {}
         if values:
             self.set_values(**values)
