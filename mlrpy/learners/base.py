@@ -718,9 +718,6 @@ class LearnerTorch(BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return getattr(self, "model_", None) is not None
 
-    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
-        return super().__repr__(N_CHAR_MAX)
-
 
 def _writable(X: np.ndarray) -> np.ndarray:
     # torch.from_numpy shares memory and needs a writable array; pandas' copy-on-write
