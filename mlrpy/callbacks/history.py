@@ -64,6 +64,13 @@ class CallbackSetHistory(CallbackSet):
         self.rows = [dict(r) for r in state.to_dict("records")] if state is not None else []
 
 
+def log_to_history(ctx: Any, name: str, value: Any) -> None:
+    """Add ``name=value`` to the current epoch's row of every ``history`` callback in the run."""
+    for cb in ctx.callbacks:
+        if isinstance(cb, CallbackSetHistory):
+            cb.log(name, value)
+
+
 history = TorchCallback(
     "history",
     CallbackSetHistory,

@@ -9,7 +9,8 @@ from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
 from mlrpy.callbacks.base import CallbackSet, TorchCallback
-from mlrpy.callbacks.lr_scheduler import log_to_history, unwrap_optimizer
+from mlrpy.callbacks.history import log_to_history
+from mlrpy.callbacks.lr_scheduler import unwrap_optimizer
 from mlrpy.params import ParamModel
 
 EXAMPLE = 't_clbk("lr_monitor", per_batch=True)'

@@ -20,8 +20,7 @@ import torch
 from pydantic import create_model
 
 from mlrpy.callbacks.base import CallbackSet, TorchCallback
-from mlrpy.callbacks.context import ContextTorch
-from mlrpy.callbacks.history import CallbackSetHistory
+from mlrpy.callbacks.history import log_to_history
 from mlrpy.errors import ParameterError
 from mlrpy.params import ParamModel
 
@@ -29,7 +28,6 @@ __all__ = [
     "CallbackSetLRScheduler",
     "CallbackSetLRSchedulerPerBatch",
     "as_lr_scheduler",
-    "log_to_history",
     "scheduler_param_set",
     "unwrap_optimizer",
 ]
@@ -50,13 +48,6 @@ def unwrap_optimizer(optimizer: Any) -> Any:
         if seen > 16:
             break
     return optimizer
-
-
-def log_to_history(ctx: ContextTorch, name: str, value: Any) -> None:
-    """Add ``name=value`` to the current epoch's row of every ``history`` callback in the run."""
-    for cb in ctx.callbacks:
-        if isinstance(cb, CallbackSetHistory):
-            cb.log(name, value)
 
 
 class CallbackSetLRScheduler(CallbackSet):
