@@ -89,7 +89,43 @@ class TorchOptimizer(_TorchDescriptor):
         super().__init__(torch_class, id, skip=("params",), **kwargs)
 
     def generate(self, params: Any) -> torch.optim.Optimizer:
-        return self.torch_class(params, **self.validated_values())
+        values = self.validated_values()
+        # materialised once: a generator (network.parameters()) is read here and again by torch
+        params = [({**p, "params": _as_list(p["params"])} if isinstance(p, dict) else p) for p in params]
+        if _can_fuse(self.torch_class, values, params):
+            values["fused"] = True
+        return self.torch_class(params, **values)
+
+
+# Adam and AdamW take no sparse gradients in any implementation, so their fused kernel accepts
+# every network they accept, provided its parameters are floating point on one of these devices.
+# SGD and Adagrad are left to torch's default: their fused kernels reject sparse gradients
+# (nn.Embedding(sparse=True)), which the default implementation handles.
+_AUTO_FUSED = (torch.optim.Adam, torch.optim.AdamW)
+_FUSED_DEVICES = ("cpu", "cuda")
+
+
+def _as_list(params: Any) -> list[Any]:
+    return [params] if isinstance(params, torch.Tensor) else list(params)
+
+
+def _can_fuse(torch_class: type, values: dict[str, Any], params: list[Any]) -> bool:
+    """Whether ``fused=None`` ("auto") should become torch's fused kernel for these parameters.
+
+    The fused kernel does the whole update in one pass over all tensors; on the CPU it makes a
+    small network's optimizer step about 3x and a whole fit 20-30% faster than torch's default
+    for-loop implementation (``benchmarks/``). It rounds differently, so weights differ from the
+    default implementation's in the last bits; ``opt.fused=False`` reproduces torch's default.
+    """
+    if torch_class not in _AUTO_FUSED or "fused" not in values or values["fused"] is not None:
+        return False
+    if values.get("foreach") or values.get("differentiable"):
+        return False
+    tensors = [t for p in params for t in (p["params"] if isinstance(p, dict) else [p])]
+    return all(
+        isinstance(t, torch.Tensor) and t.is_floating_point() and t.device.type in _FUSED_DEVICES
+        for t in tensors
+    )
 
 
 class TorchLoss(_TorchDescriptor):
@@ -119,6 +155,13 @@ class AdamParams(ParamModel):
     eps: float = Field(1e-8, gt=0)
     weight_decay: float = Field(0.0, ge=0)
     amsgrad: bool = False
+    fused: bool | None = Field(
+        None,
+        description="None: torch's fused kernel whenever every parameter is a floating-point "
+        "tensor on the CPU or a CUDA GPU (faster; mlrpy's default), else torch's default; "
+        "False: torch's default implementation; True: require the fused kernel",
+    )
+    foreach: bool | None = Field(None, description="torch's multi-tensor implementation (not with fused)")
 
 
 class AdamWParams(AdamParams):
@@ -131,6 +174,7 @@ class SGDParams(ParamModel):
     dampening: float = Field(0.0, ge=0)
     weight_decay: float = Field(0.0, ge=0)
     nesterov: bool = False
+    fused: bool | None = Field(None, description="torch's fused kernel (no sparse gradients)")
 
 
 class RMSpropParams(ParamModel):
@@ -148,6 +192,7 @@ class AdagradParams(ParamModel):
     weight_decay: float = Field(0.0, ge=0)
     initial_accumulator_value: float = Field(0.0, ge=0)
     eps: float = Field(1e-10, gt=0)
+    fused: bool | None = Field(None, description="torch's fused kernel (CPU only, no sparse gradients)")
 
 
 Reduction = Literal["mean", "sum"]
