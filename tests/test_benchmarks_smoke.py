@@ -45,3 +45,24 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
     # identical seeds, init and batches: mlrpy trains exactly the weights the raw loop does
     assert [row["weights_max_abs_diff"] for row in results["fit"]] == [0.0] * len(results["fit"])
     assert not list(tmp_path.glob("*.tmp"))  # atomic writes left no temporary files behind
+
+
+def test_device_cuda_runs_the_gpu_path_or_says_why_not(tmp_path: Path) -> None:
+    import torch
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--device", "cuda", "--sections", "ab"]
+        + ["--skip-skorch", "--out", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = (tmp_path / "results.md").read_text(encoding="utf-8")
+    if torch.cuda.is_available():
+        assert "syncs: mlrpy" in table
+    else:  # falls back to the CPU and says so in the report, not silently
+        assert "--device cuda was given but no CUDA device is present; ran on the CPU" in table
+        assert "## Fit time" in table

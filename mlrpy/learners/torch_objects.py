@@ -121,7 +121,7 @@ def _can_fuse(torch_class: type, values: dict[str, Any], params: list[Any]) -> b
     """Whether ``fused=None`` ("auto") should become torch's fused kernel for these parameters.
 
     The fused kernel does the whole update in one pass over all tensors; on the CPU it makes a
-    small network's optimizer step about 3x and a whole fit 20-30% faster than torch's default
+    small network's optimizer step about 2x and a whole fit 20-30% faster than torch's default
     for-loop implementation (``benchmarks/``). It rounds differently, so weights differ from the
     default implementation's in the last bits; ``opt.fused=False`` reproduces torch's default.
     """
