@@ -19,9 +19,10 @@ pytest.importorskip("matplotlib")
 pytest.importorskip("psutil")
 
 
-def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
+def run_quick_benchmark(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m benchmarks --quick ARGS --out OUT``; asserts that it exits 0."""
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
+        [sys.executable, "-m", "benchmarks", "--quick", *args, "--out", str(out)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -29,6 +30,11 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc
+
+
+def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
+    proc = run_quick_benchmark(tmp_path)
 
     table = (tmp_path / "results.md").read_text(encoding="utf-8")
     for heading in ("## Fit time", "## Callback overhead", "## Prediction", "## Peak memory", "## Scaling"):
@@ -50,16 +56,7 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
 def test_device_cuda_runs_the_gpu_path_or_says_why_not(tmp_path: Path) -> None:
     import torch
 
-    proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--device", "cuda", "--sections", "ab"]
-        + ["--skip-skorch", "--out", str(tmp_path)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    run_quick_benchmark(tmp_path, "--device", "cuda", "--sections", "ab", "--skip-skorch")
     table = (tmp_path / "results.md").read_text(encoding="utf-8")
     if torch.cuda.is_available():
         assert "syncs: mlrpy" in table
