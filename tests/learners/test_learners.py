@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 import mlrpy
 from mlrpy import DataError, NotFittedError, ParameterError, UnknownKeyError, lrn, t_clbk, t_opt, tsk
-from tests.test_callback_definitions import custom_logger
+from tests.callbacks.test_definitions import custom_logger
 
 
 class Net(torch.nn.Module):

@@ -16,7 +16,7 @@ from mlrpy.callbacks._man import example_of
 from mlrpy.callbacks.docs import render
 from mlrpy.params import ParamModel
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "callbacks.md"
 REGENERATE = "python -m mlrpy.callbacks.docs > docs/callbacks.md"
 

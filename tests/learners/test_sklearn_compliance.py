@@ -22,8 +22,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mlrpy
 from mlrpy import DataError, IncompatibleFileError, lrn, t_clbk, tsk
-from tests.test_callback_definitions import custom_logger
-from tests.test_learners import Net
+from tests.callbacks.test_definitions import custom_logger
+from tests.learners.test_learners import Net
 
 FEATURELESS_REASON = "a featureless baseline ignores X by design, so it cannot reach the accuracy this check asks"
 
