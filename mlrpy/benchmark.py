@@ -336,7 +336,7 @@ def resample(
     task = _as_task(task)
     learner = _as_learner(learner)
     resampling = instantiated_for(_as_resampling(resampling), task)
-    learner._check_task(task)
+    learner.check_task(task)
     template = clone_learner(learner)
     jobs = (
         delayed(_run_iteration)(
@@ -387,7 +387,7 @@ def benchmark_grid(tasks: Any, learners: Any, resamplings: Any) -> pd.DataFrame:
     for task in ts:
         instances = [instantiated_for(r, task) for r in rs]
         for learner in ls:
-            learner._check_task(task)
+            learner.check_task(task)
             for r in instances:
                 rows.append({"task": task, "learner": learner, "resampling": r})
     return pd.DataFrame(rows, columns=["task", "learner", "resampling"])
@@ -496,7 +496,7 @@ def _design_rows(design: Any) -> list[tuple[Task, Any, Resampling]]:
     for t, lr, r in rows:
         task = _as_task(t)
         learner = _as_learner(lr)
-        learner._check_task(task)
+        learner.check_task(task)
         out.append((task, learner, instantiated_for(_as_resampling(r), task)))
     return out
 

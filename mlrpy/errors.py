@@ -1,4 +1,4 @@
-"""Typed exceptions: every user mistake maps to one of these (DESIGN section 7).
+"""Typed exceptions: every user mistake maps to one of these.
 
 Each class also derives from the built-in exception a Python user would catch
 (``KeyError``, ``ValueError``, ``TypeError``, ``RuntimeError``), so ``except ValueError``
@@ -14,6 +14,7 @@ __all__ = [
     "CallbackStageError",
     "CheckpointError",
     "DataError",
+    "DivergenceError",
     "MlrpyError",
     "NotFittedError",
     "ParameterError",
@@ -65,3 +66,7 @@ class CallbackStageError(MlrpyError, RuntimeError):
 
 class CheckpointError(MlrpyError, RuntimeError):
     """A checkpoint folder or file that cannot be written, read or resumed from."""
+
+
+class DivergenceError(MlrpyError, FloatingPointError):
+    """Training produced a NaN or infinite loss, or a network with non-finite weights."""

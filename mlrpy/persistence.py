@@ -67,7 +67,7 @@ def load(path: str | os.PathLike[str], map_location: Any = None) -> Any:
         1
     """
     from mlrpy import __version__
-    from mlrpy.learners.base import TorchModel
+    from mlrpy.learners.model import TorchModel
 
     # the file pickles the learner's parameters (callbacks, optimizer descriptors), so it must
     # be trusted like any pickle

@@ -186,7 +186,7 @@ def _field_info(learner: Any, key: str) -> tuple[Any, list[Any]]:
     """``(annotation, metadata)`` of parameter ``key`` (metadata: pydantic constraints)."""
     if "." in key:
         prefix, _, name = key.rpartition(".")
-        desc = learner._deep_descriptors()[prefix + "."]
+        desc = learner.deep_descriptors()[prefix + "."]
         field = desc.param_set.model_fields[name]
         return field.annotation, list(field.metadata)
     try:
@@ -460,7 +460,7 @@ def tune(
     task = tsk(task) if isinstance(task, str) else task
     if not isinstance(task, Task):
         raise TypeError(f"tune(): expected a Task or a task key, got {type(task).__name__}")
-    learner._check_task(task)
+    learner.check_task(task)
     if method not in _METHODS:
         raise ParameterError(
             f"tune(): unknown method {method!r}.{suggest(str(method), _METHODS)} "
@@ -496,7 +496,7 @@ def tune(
     configs = _configurations(dims, method, resolution, n_evals, random_state)
     for config in configs:  # fail early on a value the parameter rejects
         try:
-            clone_learner(template).set_params(**config)._validate_params()
+            clone_learner(template).set_params(**config).check_params()
         except ParameterError as err:
             raise ParameterError(f"tune(): configuration {config} is invalid: {err}") from err
 

@@ -1,8 +1,48 @@
-"""The constructor parameters every torch learner shares, documented once."""
+"""The constructor parameters every torch learner shares: their constraints and their docs.
+
+Each learner family writes the shared parameters into its ``__init__`` signature (scikit-learn
+reads parameter names and defaults from there); what each accepts is declared once, here, in
+:data:`SHARED_CONSTRAINTS`, and a family adds its architecture parameters on top.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from mlrpy.learners.constraints import AnyValue, Boolean, Constraint, Interval, OneOf, Options, is_path
+
+__all__ = ["COMMON_PARAMS_DOC", "DEVICES", "SHARED_CONSTRAINTS", "store_params"]
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+SHARED_CONSTRAINTS: dict[str, Constraint] = {
+    "epochs": Interval(int, 0),
+    "batch_size": Interval(int, 1),
+    "optimizer": AnyValue("a registry key, a torch.optim class or t_opt(...)"),
+    "loss": AnyValue("None, a registry key or t_loss(...)"),
+    "callbacks": AnyValue("None, a TorchCallback, a registry key or a list of them"),
+    "device": Options(DEVICES),
+    "num_threads": Interval(int, 1),
+    "random_state": AnyValue("None, an int or a numpy RandomState"),
+    "shuffle": Boolean(),
+    "eval_freq": Interval(int, 1),
+    "predict_type": Options(("response", "prob")),
+    "validate": OneOf(
+        [Interval(float, 0, 1, closed="neither"), Options(("predefined", "test"))],
+        description="None, a fraction in (0, 1), 'predefined' or 'test'",
+        none_ok=True,
+    ),
+    "measures_train": AnyValue("None, a measure key or object, or a list of them"),
+    "measures_valid": AnyValue("None, a measure key or object, or a list of them"),
+    "patience": Interval(int, 0),
+    "min_delta": Interval(float, 0),
+    "restore_best_weights": Boolean(),
+    "warm_start": Boolean(),
+    "resume": OneOf(
+        [Boolean()], description="None, True/False or a folder path", none_ok=True, extra=is_path
+    ),
+    "on_nonfinite": Options(("raise", "warn", "ignore")),
+}
 
 COMMON_PARAMS_DOC = """
     Training parameters (shared by every torch learner):
@@ -34,6 +74,9 @@ COMMON_PARAMS_DOC = """
         warm_start: ``fit`` continues from the current model for ``epochs`` more epochs.
         resume: ``True`` (the checkpoint callback's folder) or a path: continue a run from its
             newest complete checkpoint.
+        on_nonfinite: what a NaN or infinite training loss does: ``"raise"`` a
+            ``DivergenceError`` (the learner keeps its previous state), ``"warn"`` (stop, keep
+            the last finite weights and warn) or ``"ignore"``.
 """
 
 

@@ -11,8 +11,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from mlrpy.learners.base import LearnerTorch, LearnerTorchClassif, LearnerTorchRegr
+from mlrpy.learners.base import LearnerTorch
+from mlrpy.learners.classif import LearnerTorchClassif
 from mlrpy.learners.common import COMMON_PARAMS_DOC, store_params
+from mlrpy.learners.registry import register_learner
+from mlrpy.learners.regr import LearnerTorchRegr
 
 
 class Featureless(nn.Module):
@@ -60,6 +63,7 @@ class LearnerTorchFeatureless(LearnerTorch):
         restore_best_weights: bool = False,
         warm_start: bool = False,
         resume: Any = None,
+        on_nonfinite: str = "raise",
     ) -> None:
         store_params(self, locals())
 
@@ -67,9 +71,11 @@ class LearnerTorchFeatureless(LearnerTorch):
         return Featureless(n_outputs)
 
 
+@register_learner
 class LearnerTorchClassifFeatureless(LearnerTorchClassif, LearnerTorchFeatureless):
     _key = "classif.torch_featureless"
 
 
+@register_learner
 class LearnerTorchRegrFeatureless(LearnerTorchRegr, LearnerTorchFeatureless):
     _key = "regr.torch_featureless"

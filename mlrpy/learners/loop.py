@@ -14,9 +14,9 @@ import torch
 
 from mlrpy.callbacks.base import PREDICT_STAGES, STAGES, CallbackSet, sort_callbacks
 from mlrpy.callbacks.context import ContextTorch
-from mlrpy.errors import CallbackStageError
+from mlrpy.errors import CallbackStageError, DivergenceError
 
-__all__ = ["StageCaller", "evaluates", "predict_loop", "train_loop"]
+__all__ = ["DivergenceGuard", "StageCaller", "evaluates", "predict_loop", "train_loop"]
 
 
 ScoreFn = Callable[[ContextTorch, list[torch.Tensor], list[torch.Tensor], list[Any]], dict[str, float]]
@@ -85,6 +85,7 @@ def train_loop(
     callbacks: list[CallbackSet],
     restore: Callable[[ContextTorch], None] | None = None,
     score: ScoreFn | None = None,
+    on_nonfinite: str = "raise",
 ) -> dict[str, Any]:
     """Run one training run; returns each callback's non-``None`` ``state_dict()`` by id.
 
@@ -94,6 +95,8 @@ def train_loop(
         restore: loads network, optimizer and callback states before ``on_begin`` (warm
             start and resume).
         score: turns an epoch's collected outputs and targets into ``{measure id: score}``.
+        on_nonfinite: ``"raise"``, ``"warn"`` or ``"ignore"`` a NaN or infinite training loss
+            (see :class:`DivergenceGuard`).
     """
     callbacks = sort_callbacks(callbacks)
     ctx.callbacks = callbacks
@@ -101,6 +104,7 @@ def train_loop(
     call = caller.call  # a plain function: cheaper per call than calling the instance
     network, loss_fn = ctx.network, ctx.loss_fn
     assert network is not None and ctx.optimizer is not None
+    guard = DivergenceGuard(on_nonfinite, ctx)
     for cb in callbacks:
         cb.ctx = ctx
     error: BaseException | None = None
@@ -113,6 +117,7 @@ def train_loop(
         while not ctx.terminate and ctx.epoch < ctx.total_epochs:
             ctx.epoch += 1
             call("on_epoch_begin")
+            guard.epoch_begin()
             network.train()
             ctx.step = 0
             keep_outputs = bool(ctx.measures_train) and evaluates(ctx)
@@ -127,6 +132,8 @@ def train_loop(
                 call("on_after_forward")
                 ctx.loss = loss_fn(ctx.y_hat, batch.y)
                 call("on_after_loss")
+                if guard.diverged(ctx.loss):  # raised, or stops here keeping the finite weights
+                    break
                 ctx.loss.backward()
                 call("on_after_backward")
                 ctx.last_loss = ctx.loss.detach()  # converted to float only when read
@@ -135,6 +142,7 @@ def train_loop(
                 if keep_outputs:
                     outputs.append(ctx.y_hat.detach())
                     targets.append(batch.y)
+            guard.epoch_end()
             ctx.last_scores_train = (
                 score(ctx, outputs, targets, ctx.measures_train) if keep_outputs and score else None
             )
@@ -168,6 +176,69 @@ def train_loop(
             if error is None:
                 raise exit_error
             warnings.warn(f"{exit_error} (while handling: {error!r})", RuntimeWarning, stacklevel=2)
+
+
+class DivergenceGuard:
+    """Watches the training loss for NaN and infinity (learner parameter ``on_nonfinite``).
+
+    The check runs after ``on_after_loss`` (a callback may still replace the loss) and before
+    ``backward``, so the weights are still those of the last finite step when it fires. On
+    the CPU it checks every batch; on an accelerator it accumulates a flag on the device and
+    looks once per epoch, so training never waits for the device per batch (``"warn"`` then
+    rolls the weights back to the start of that epoch). ``"raise"`` raises
+    :class:`DivergenceError` naming the epoch (and batch); ``"warn"`` warns, sets
+    ``ctx.terminate`` and ends the epoch's batch loop; ``"ignore"`` does nothing. Once a
+    callback has set ``ctx.terminate`` (``terminate_on_nan`` does on a non-finite loss),
+    stopping is in hand and the guard stays quiet.
+    """
+
+    def __init__(self, policy: str, ctx: ContextTorch) -> None:
+        self.policy = policy
+        self.ctx = ctx
+        self.per_batch = ctx.device.type == "cpu"
+        self._flag: torch.Tensor | None = None
+        self._weights: dict[str, torch.Tensor] | None = None
+
+    def epoch_begin(self) -> None:
+        if self.policy == "ignore" or self.per_batch:
+            return
+        self._flag = torch.zeros((), dtype=torch.bool, device=self.ctx.device)
+        if self.policy == "warn":
+            assert self.ctx.network is not None
+            self._weights = {k: v.detach().clone() for k, v in self.ctx.network.state_dict().items()}
+
+    def diverged(self, loss: torch.Tensor) -> bool:
+        """After each training batch's loss: ``True`` when the batch loop must stop now."""
+        if self.policy == "ignore" or self.ctx.terminate:
+            return False
+        if not self.per_batch:
+            assert self._flag is not None
+            self._flag |= ~torch.isfinite(loss.detach()).all()
+            return False
+        if bool(torch.isfinite(loss.detach()).all()):
+            return False
+        return self._stop(float(loss.detach().float().mean()), f", batch {self.ctx.step}")
+
+    def epoch_end(self) -> None:
+        """Once per epoch on an accelerator: act on a non-finite loss seen during the epoch."""
+        if self._flag is not None and bool(self._flag) and not self.ctx.terminate:
+            if self._weights is not None:
+                assert self.ctx.network is not None
+                self.ctx.network.load_state_dict(self._weights)
+            self._stop(float("nan"), "")
+        self._flag = self._weights = None
+
+    def _stop(self, value: float, where: str) -> bool:
+        message = f"The training loss is {value} at epoch {self.ctx.epoch}{where}: training diverged"
+        if self.policy == "raise":
+            raise DivergenceError(
+                f"{message}. Lower the learning rate, clip gradients (t_clbk('gradient_clip')) "
+                f"or set on_nonfinite='warn' to keep the last finite weights"
+            )
+        warnings.warn(f"{message}; training stops, keeping the last finite weights", RuntimeWarning,
+                      stacklevel=4)
+        self.ctx.terminate = True
+        return True
 
 
 def validation_scores(

@@ -10,8 +10,12 @@ import torch
 from torch import nn
 
 from mlrpy.errors import ParameterError
-from mlrpy.learners.base import LearnerTorch, LearnerTorchClassif, LearnerTorchRegr
-from mlrpy.learners.common import COMMON_PARAMS_DOC, store_params
+from mlrpy.learners.base import LearnerTorch
+from mlrpy.learners.classif import LearnerTorchClassif
+from mlrpy.learners.common import COMMON_PARAMS_DOC, SHARED_CONSTRAINTS, store_params
+from mlrpy.learners.constraints import AnyValue, Constraint, Interval, OneOf
+from mlrpy.learners.registry import register_learner
+from mlrpy.learners.regr import LearnerTorchRegr
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -84,6 +88,13 @@ def build_mlp(
 
 
 class LearnerTorchMLP(LearnerTorch):
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        **SHARED_CONSTRAINTS,
+        "neurons": AnyValue("an integer >= 1 or a sequence of them"),
+        "n_layers": OneOf([Interval(int, 0)], none_ok=True),
+        "p": Interval(float, 0, 1, closed="left"),
+        "activation": AnyValue(f"a name ({', '.join(ACTIVATIONS)}) or an nn.Module class"),
+    }
     __doc__ = f"""A multi-layer perceptron for tabular data.
 
     Architecture parameters:
@@ -128,6 +139,7 @@ class LearnerTorchMLP(LearnerTorch):
         restore_best_weights: bool = False,
         warm_start: bool = False,
         resume: Any = None,
+        on_nonfinite: str = "raise",
     ) -> None:
         store_params(self, locals())
 
@@ -135,11 +147,13 @@ class LearnerTorchMLP(LearnerTorch):
         return build_mlp(n_features, n_outputs, self.neurons, self.n_layers, self.p, self.activation)
 
 
+@register_learner
 class LearnerTorchClassifMLP(LearnerTorchClassif, LearnerTorchMLP):
     __doc__ = LearnerTorchMLP.__doc__  # type: ignore[assignment]
     _key: ClassVar[str] = "classif.mlp"
 
 
+@register_learner
 class LearnerTorchRegrMLP(LearnerTorchRegr, LearnerTorchMLP):
     """``regr.mlp``: the multi-layer perceptron for regression (parameters as ``classif.mlp``).
 

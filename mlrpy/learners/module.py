@@ -9,14 +9,18 @@ from __future__ import annotations
 import contextlib
 import inspect
 import weakref
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from pydantic import BaseModel, create_model
 
 from mlrpy.errors import ParameterError
-from mlrpy.learners.base import LearnerTorch, LearnerTorchClassif, LearnerTorchRegr
-from mlrpy.learners.common import COMMON_PARAMS_DOC, store_params
+from mlrpy.learners.base import LearnerTorch
+from mlrpy.learners.classif import LearnerTorchClassif
+from mlrpy.learners.common import COMMON_PARAMS_DOC, SHARED_CONSTRAINTS, store_params
+from mlrpy.learners.constraints import AnyValue, Constraint
+from mlrpy.learners.registry import register_learner
+from mlrpy.learners.regr import LearnerTorchRegr
 from mlrpy.params import Configurable, ParamModel, infer_param_set
 
 _AUTO_ARGS = ("n_features", "n_outputs")
@@ -76,6 +80,11 @@ class ModuleSpec(Configurable):
 
 
 class LearnerTorchModule(LearnerTorch):
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        **SHARED_CONSTRAINTS,
+        "module": AnyValue("an nn.Module subclass or a callable returning a module"),
+        "module_args": AnyValue("None or a dict of the module's constructor arguments"),
+    }
     __doc__ = f"""Train a user-supplied ``torch.nn.Module``.
 
     Architecture parameters:
@@ -126,6 +135,7 @@ class LearnerTorchModule(LearnerTorch):
         restore_best_weights: bool = False,
         warm_start: bool = False,
         resume: Any = None,
+        on_nonfinite: str = "raise",
     ) -> None:
         store_params(self, locals())
 
@@ -134,8 +144,8 @@ class LearnerTorchModule(LearnerTorch):
             raise ParameterError(f"Learner '{self.id}': set 'module' to an nn.Module class")
         return ModuleSpec(self.module, self.module_args)
 
-    def _deep_descriptors(self) -> dict[str, Any]:
-        out = super()._deep_descriptors()
+    def deep_descriptors(self) -> dict[str, Any]:
+        out = super().deep_descriptors()
         if self.module is not None:
             out["module."] = self._module_spec()
         return out
@@ -150,10 +160,12 @@ class LearnerTorchModule(LearnerTorch):
         return self._module_spec().build(n_features, n_outputs)
 
 
+@register_learner
 class LearnerTorchClassifModule(LearnerTorchClassif, LearnerTorchModule):
     _key = "classif.module"
 
 
+@register_learner
 class LearnerTorchRegrModule(LearnerTorchRegr, LearnerTorchModule):
     _key = "regr.module"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import torch
 from pydantic import BaseModel, Field
@@ -102,7 +102,18 @@ class TorchOptimizer(_TorchDescriptor):
         params = [({**p, "params": _as_list(p["params"])} if isinstance(p, dict) else p) for p in params]
         if _can_fuse(self.torch_class, values, params):
             values["fused"] = True
-        return self.torch_class(params, **values)
+        try:
+            return self.torch_class(params, **values)
+        except (ValueError, TypeError) as err:
+            # torch names the argument in its own words ("Invalid beta parameter"): point the
+            # user at the dotted keys they set
+            named = [k for k in self.param_values if k in str(err) or k.rstrip("s") in str(err)]
+            shown = ", ".join(
+                f"{self.key_prefix}{k}={self.param_values[k]!r}" for k in named or self.param_values
+            )
+            raise ParameterError(
+                f"Optimizer '{self.id}' rejected its parameters ({shown or 'defaults'}): {err}"
+            ) from err
 
 
 # Adam and AdamW take no sparse gradients in any implementation, so their fused kernel accepts
@@ -159,7 +170,7 @@ class TorchLoss(_TorchDescriptor):
 
 class AdamParams(ParamModel):
     lr: float = Field(0.001, gt=0)
-    betas: tuple[float, float] = (0.9, 0.999)
+    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.9, 0.999)
     eps: float = Field(1e-8, gt=0)
     weight_decay: float = Field(0.0, ge=0)
     amsgrad: bool = False

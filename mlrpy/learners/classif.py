@@ -1,0 +1,103 @@
+"""Classification learners: labels of any type, one logit per class, probabilities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from mlrpy.errors import DataError
+from mlrpy.learners.base import LearnerTorch
+from mlrpy.prediction import Prediction, PredictionClassif
+
+__all__ = ["LearnerTorchClassif", "probabilities"]
+
+
+def probabilities(output: torch.Tensor) -> np.ndarray:
+    """Softmax in float64, so each row sums to one within sklearn's tolerance.
+
+    Written out because ``torch.softmax`` over a handful of classes is slow on the CPU
+    (2x for 3 classes, see benchmarks/README.md); the results agree to 1e-16.
+    """
+    z = output.double()
+    z = z - z.amax(dim=1, keepdim=True)
+    p = z.exp_()
+    p /= p.sum(dim=1, keepdim=True)
+    return p.numpy()
+
+
+def _check_label_types(learner_id: str, y: np.ndarray) -> None:
+    """Labels of mixed Python types (``1`` and ``"1"``) cannot be ordered or told apart."""
+    if y.dtype != object:
+        return
+    kinds = {"number" if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+             else type(v).__name__ for v in y}
+    if len(kinds) > 1:
+        raise DataError(
+            f"Learner '{learner_id}': y mixes label types {sorted(kinds)}; use one type for "
+            f"all labels (e.g. convert them all to str)"
+        )
+
+
+class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
+    """Classification: any label type; the network outputs one logit per class.
+
+    Adds ``classes_``, ``predict_proba`` and ``predict_type="prob"`` to :class:`LearnerTorch`.
+    """
+
+    task_type = "classif"
+    _default_loss = "cross_entropy"
+    _predict_types = ("response", "prob")
+
+    def _encode_target(self, y: np.ndarray, fit: bool) -> torch.Tensor:
+        _check_label_types(self.id, y)
+        if fit:
+            kind = type_of_target(y)
+            if kind not in ("binary", "multiclass"):
+                check_classification_targets(y)  # sklearn's own message for continuous targets
+                raise DataError(f"Learner '{self.id}': y must be binary or multiclass labels, got {kind}")
+            self._label_encoder = LabelEncoder().fit(y)
+            self.classes_ = self._label_encoder.classes_
+            if len(self.classes_) < 2:
+                raise DataError(
+                    f"Learner '{self.id}': y has only one class ({self.classes_[0]!r}); "
+                    f"a classifier needs at least 2 classes"
+                )
+            # the classes come from this very y: no label can be unseen
+            return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unseen):
+            raise DataError(
+                f"Learner '{self.id}': labels {unseen.tolist()} were not in the training data "
+                f"(classes: {self.classes_.tolist()})"
+            )
+        return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
+
+    def _n_outputs(self) -> int:
+        return len(self.classes_)
+
+    def _decode_target(self, target: torch.Tensor) -> np.ndarray:
+        return self.classes_[target.numpy()]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        return probabilities(self._forward(X))
+
+    def _decode_response(self, output: torch.Tensor) -> np.ndarray:
+        return self.classes_[output.argmax(dim=1).numpy()]
+
+    def _make_prediction(
+        self, rows: Sequence[Any], truth: Any, output: torch.Tensor, with_prob: bool = False
+    ) -> Prediction:
+        prob = None
+        if self.predict_type == "prob" or with_prob:
+            prob = pd.DataFrame(probabilities(output), columns=list(self.classes_))
+        return PredictionClassif(
+            rows, truth, self._decode_response(output), prob=prob, class_names=list(self.classes_)
+        )

@@ -1,0 +1,315 @@
+"""``fit`` as a recipe: resolve the setup, prepare the data, build the run, run the loop,
+finish the model.
+
+A fit that raises leaves the learner as it was (its previous model, or unfitted); a
+``KeyboardInterrupt`` keeps the model trained so far, with the callback states collected up
+to then.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+
+from mlrpy.callbacks import TorchCallback, as_torch_callbacks
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.context import ContextTorch
+from mlrpy.errors import DataError, ParameterError
+from mlrpy.learners.contract import LearnerContract
+from mlrpy.learners.data import TensorLoader
+from mlrpy.learners.inputs import check_features, check_features_target
+from mlrpy.learners.internal_callbacks import internal_callbacks
+from mlrpy.learners.loop import collect_states, train_loop
+from mlrpy.learners.model import TorchModel
+from mlrpy.learners.resume import ResumePoint, find_resume_checkpoint
+from mlrpy.learners.runtime import array_tasks, resolve_device, torch_threads
+from mlrpy.learners.torch_objects import TorchLoss, TorchOptimizer, as_torch_loss, as_torch_optimizer
+from mlrpy.measures import resolve_measures
+
+__all__ = ["Fitting"]
+
+_GLOBAL_RNG_LOCK = threading.RLock()
+#: what ``fit`` changes on the learner besides ``model_``; restored when a fit fails
+_FITTED_ATTRS = ("model_", "n_features_in_", "feature_names_in_", "classes_", "_label_encoder")
+
+
+@dataclass
+class _RunSetup:
+    """What the parameters resolve to before any data is touched."""
+
+    optimizer: TorchOptimizer
+    loss: TorchLoss
+    callbacks: list[TorchCallback]
+    resumed: ResumePoint | None
+    previous: TorchModel | None
+
+
+@dataclass
+class _RunData:
+    """Tensors on the device, the seed and the tasks the callbacks see."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_valid: torch.Tensor | None
+    y_valid: torch.Tensor | None
+    seed: int
+    device: torch.device
+    task_train: Any
+    task_valid: Any
+
+
+class Fitting(LearnerContract):
+    """The scikit-learn ``fit`` of every learner, in named steps."""
+
+    epochs: Any
+    batch_size: Any
+    num_threads: Any
+    random_state: Any
+    shuffle: Any
+    eval_freq: Any
+    validate: Any
+    measures_train: Any
+    measures_valid: Any
+    warm_start: Any
+    resume: Any
+    on_nonfinite: Any
+
+    def check_params(self) -> None:  # pragma: no cover - LearnerTorch defines it
+        raise NotImplementedError
+
+    def fit(self, X: Any, y: Any, validation_data: tuple[Any, Any] | None = None) -> Any:
+        """Train on arrays or DataFrames (scikit-learn); returns the learner.
+
+        If training raises, the learner keeps its previous model (or stays unfitted). On
+        ``KeyboardInterrupt`` it keeps the model trained so far, with the callback states
+        collected up to then and ``model.interrupted`` set.
+
+        Args:
+            X: features, shape (n_samples, n_features).
+            y: targets.
+            validation_data: optional ``(X_valid, y_valid)`` evaluated every ``eval_freq``
+                epochs (and in the last); overrides ``validate``.
+        """
+        self._fit(X, y, validation_data)
+        return self
+
+    def _fit(
+        self,
+        X: Any,
+        y: Any,
+        validation_data: tuple[Any, Any] | None,
+        task_train: Any = None,
+        task_valid: Any = None,
+    ) -> None:
+        before = {name: self.__dict__[name] for name in _FITTED_ATTRS if name in self.__dict__}
+        try:
+            self.check_params()
+            setup = self._resolve_setup(validation_data)
+            data = self._prepare_data(X, y, validation_data, setup, task_train, task_valid)
+            # Weight init, dropout and shuffling draw from torch's global RNG (nn.init and
+            # dropout take no generator), so concurrent fits in threads of one process take
+            # turns here; fits in separate processes (joblib, dask workers) run in parallel.
+            forked = [data.device.index or 0] if data.device.type == "cuda" else []
+            with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=forked), torch_threads(self.num_threads):
+                torch.manual_seed(data.seed)
+                ctx, callbacks = self._build_run(data, setup)
+                states = self._run_loop(ctx, callbacks, setup)
+            self.model_ = self._finish_model(ctx, states, interrupted=False)
+        except KeyboardInterrupt:
+            raise  # _run_loop kept the partial model
+        except BaseException:
+            for name in _FITTED_ATTRS:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(before)
+            raise
+
+    def _resolve_setup(self, validation_data: Any) -> _RunSetup:
+        """Descriptors, the checkpoint to resume from and the model to continue (warm start)."""
+        loss = as_torch_loss(self.loss if self.loss is not None else self._default_loss)
+        if self.task_type not in loss.task_types:
+            raise ParameterError(
+                f"Learner '{self.id}': loss '{loss.id}' is for {', '.join(loss.task_types)} "
+                f"tasks, not {self.task_type}"
+            )
+        if self.validate in ("test", "predefined") and validation_data is None:
+            # train(task) / resample() turn these into validation_data; fit(X, y) cannot
+            where = "inside resample()" if self.validate == "test" else "with train(task)"
+            raise ParameterError(
+                f"Learner '{self.id}': validate={self.validate!r} only works {where}; with "
+                f"fit(X, y) use a fraction or pass validation_data=(X_valid, y_valid)"
+            )
+        has_validation = self.validate is not None or validation_data is not None
+        callbacks = as_torch_callbacks(self.callbacks) + internal_callbacks(self, has_validation)
+        resumed = find_resume_checkpoint(self.resume, callbacks)
+        previous = getattr(self, "model_", None) if self.warm_start and resumed is None else None
+        return _RunSetup(as_torch_optimizer(self.optimizer), loss, callbacks, resumed, previous)
+
+    def _prepare_data(
+        self, X: Any, y: Any, validation_data: Any, setup: _RunSetup, task_train: Any, task_valid: Any
+    ) -> _RunData:
+        """Check and encode the data, hold out validation rows, move tensors to the device."""
+        previous, resumed = setup.previous, setup.resumed
+        X_arr, y_arr = check_features_target(self, X, y, reset=previous is None)
+        if len(X_arr) == 0:
+            raise DataError(f"Learner '{self.id}': the training set is empty")
+        y_enc = self._encode_target(y_arr, fit=previous is None)
+        labels = self._decode_target(y_enc) if task_train is None else None
+        if resumed is not None:
+            seed = int(resumed.payload["seed"])
+        elif previous is not None:
+            # a continued run gets a fresh but reproducible seed, so it does not replay run one
+            seed = (previous.seed + previous.epochs + 1) % 2**31
+        else:
+            seed = self._draw_seed()
+        device = resolve_device(self.device)
+
+        X_valid: Any = None
+        y_valid: Any = None
+        train_positions = valid_positions = None
+        if validation_data is not None:
+            X_valid = check_features(self, validation_data[0], reset=False)
+            y_valid = self._encode_target(np.asarray(validation_data[1]).ravel(), fit=False)
+        elif isinstance(self.validate, float):
+            train_positions, valid_positions = self._holdout(y_enc, seed)
+            X_valid, y_valid = X_arr[valid_positions], y_enc[valid_positions]
+            X_arr, y_enc = X_arr[train_positions], y_enc[train_positions]
+        if task_train is None:  # the scikit-learn face: callbacks see tasks built from the arrays
+            task_train, task_valid = array_tasks(
+                self, X_arr, labels, train_positions, valid_positions, validation_data, X_valid
+            )
+        return _RunData(
+            x_train=torch.from_numpy(X_arr).to(device),
+            y_train=y_enc.to(device),
+            x_valid=None if X_valid is None else torch.as_tensor(X_valid).to(device),
+            y_valid=None if y_valid is None else y_valid.to(device),
+            seed=seed,
+            device=device,
+            task_train=task_train,
+            task_valid=task_valid,
+        )
+
+    def _build_run(self, data: _RunData, setup: _RunSetup) -> tuple[ContextTorch, list[CallbackSet]]:
+        """The network, optimizer, loss, loaders and fresh callback instances of one run."""
+        previous, device = setup.previous, data.device
+        if previous is not None:  # a copy: a failing continuation must not touch the old model
+            network = copy.deepcopy(previous.network).to(device)
+        else:
+            network = self._build_network(data.x_train.shape[1], self._n_outputs()).to(device)
+        loader_valid = None
+        if data.x_valid is not None and data.y_valid is not None:
+            loader_valid = TensorLoader(data.x_valid, data.y_valid, self.batch_size)
+        ctx = ContextTorch(
+            learner=self,
+            task_train=data.task_train,
+            task_valid=data.task_valid,
+            network=network,
+            optimizer=setup.optimizer.generate(network.parameters()),
+            loss_fn=setup.loss.generate().to(device),
+            loader_train=TensorLoader(data.x_train, data.y_train, self.batch_size, bool(self.shuffle)),
+            loader_valid=loader_valid,
+            total_epochs=int(self.epochs) + (previous.epochs if previous is not None else 0),
+            eval_freq=int(self.eval_freq),
+            device=device,
+            seed=data.seed,
+            resumed_from=setup.resumed.folder if setup.resumed is not None else None,
+            measures_train=self._training_measures(self.measures_train),
+            measures_valid=self._training_measures(self.measures_valid),
+        )
+        return ctx, [tc.generate() for tc in setup.callbacks]
+
+    def _run_loop(self, ctx: ContextTorch, callbacks: list[CallbackSet], setup: _RunSetup) -> dict[str, Any]:
+        """The training loop, started from the checkpoint or previous model if there is one."""
+        restore: Any = None
+        if setup.resumed is not None:
+            restore = setup.resumed.restore
+        elif setup.previous is not None:
+            restore = _warm_start_restorer(setup.previous)
+        try:
+            return train_loop(
+                ctx, callbacks, restore=restore, score=self._score_outputs, on_nonfinite=self.on_nonfinite
+            )
+        except KeyboardInterrupt:
+            try:
+                states = collect_states(callbacks)
+            except Exception:  # a callback that cannot report mid-run: keep the weights at least
+                states = {}
+            self.model_ = self._finish_model(ctx, states, interrupted=True)
+            raise
+
+    def _finish_model(self, ctx: ContextTorch, states: dict[str, Any], interrupted: bool) -> TorchModel:
+        """The ``TorchModel`` of a finished (or interrupted) run."""
+        assert ctx.network is not None
+        ctx.network.eval()
+        return TorchModel(
+            network=ctx.network,
+            callbacks=states,
+            epochs=ctx.epoch - 1 if interrupted and ctx.epoch > 0 else ctx.epoch,
+            seed=int(ctx.seed or 0),
+            optimizer=ctx.optimizer.state_dict() if ctx.optimizer is not None else None,
+            loss_fn=ctx.loss_fn.state_dict() if ctx.loss_fn is not None else None,
+            internal_valid_scores=ctx.last_scores_valid,
+            feature_names=[str(c) for c in getattr(self, "feature_names_in_", [])]
+            or [f"x{i}" for i in range(self.n_features_in_)],
+            n_features=self.n_features_in_,
+            classes=getattr(self, "classes_", None),
+            task_type=self.task_type,
+            interrupted=interrupted,
+        )
+
+    def _training_measures(self, measures: Any) -> list[Any]:
+        """Measures scored during training; none unless asked for, checked for the task type."""
+        return [] if measures is None else resolve_measures(measures, self.task_type)
+
+    def _draw_seed(self) -> int:
+        rs = self.random_state
+        if isinstance(rs, numbers.Integral) and not isinstance(rs, bool):
+            return int(rs)
+        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+
+    def _holdout(self, y: torch.Tensor, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row positions of the training and validation parts (stratified when possible)."""
+        positions = np.arange(len(y))
+        stratify = y.numpy() if self.task_type == "classif" else None
+        try:
+            train, valid = train_test_split(
+                positions, test_size=self.validate, random_state=seed, stratify=stratify
+            )
+        except ValueError:  # too few rows per class to stratify
+            train, valid = train_test_split(positions, test_size=self.validate, random_state=seed)
+        return train, valid
+
+    def _score_outputs(
+        self,
+        ctx: ContextTorch,
+        outputs: list[torch.Tensor],
+        targets: list[torch.Tensor],
+        measures: list[Any],
+    ) -> dict[str, float]:
+        """Score network outputs collected during training with mlr3 measures."""
+        output = torch.cat(outputs).float().cpu()
+        target = torch.cat(targets).cpu()
+        truth = self._decode_target(target)
+        prediction = self._make_prediction(range(len(truth)), truth, output, with_prob=True)
+        return {m.id: float(m.score(prediction)) for m in measures}
+
+
+def _warm_start_restorer(previous: TorchModel) -> Any:
+    """Continue where ``previous`` stopped: epoch counter, optimizer and callback states."""
+
+    def restore(ctx: ContextTorch) -> None:
+        ctx.epoch = previous.epochs
+        if previous.optimizer is not None:
+            ctx.optimizer.load_state_dict(previous.optimizer)  # type: ignore[union-attr]
+        for cb in ctx.callbacks:
+            if cb.id in previous.callbacks:
+                cb.load_state_dict(previous.callbacks[cb.id])
+
+    return restore

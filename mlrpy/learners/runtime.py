@@ -1,0 +1,86 @@
+"""Where and how a run executes: the device, torch's thread count, and the tasks that the
+callbacks of a scikit-learn ``fit`` see."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from mlrpy.errors import ParameterError
+from mlrpy.tasks import TaskClassif, TaskRegr
+
+__all__ = ["array_tasks", "resolve_device", "torch_threads"]
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` torch CPU threads, restoring the previous count afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` picks CUDA, then MPS, then the CPU; an unavailable CUDA is an error."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ParameterError("device='cuda' but no CUDA device is available; use 'auto' or 'cpu'")
+    return torch.device(device)
+
+
+def _task_from_arrays(learner: Any, X: np.ndarray, y: np.ndarray, id: str) -> Any:
+    names = [str(c) for c in getattr(learner, "feature_names_in_", [])] or [
+        f"x{i}" for i in range(X.shape[1])
+    ]
+    target = next(t for t in ("target", "y", ".target") if t not in names)
+    frame = pd.DataFrame(X, columns=names, copy=False)
+    frame[target] = y
+    task_class = TaskClassif if learner.task_type == "classif" else TaskRegr
+    return task_class(id, frame, target=target)
+
+
+def array_tasks(
+    learner: Any,
+    X_train: np.ndarray,
+    y: Any,
+    train_positions: np.ndarray | None,
+    valid_positions: np.ndarray | None,
+    validation_data: Any,
+    X_valid: np.ndarray | None,
+) -> tuple[Any, Any]:
+    """Tasks over the training and validation rows of ``fit(X, y)``, so that callbacks read
+    ``ctx.task_train`` / ``ctx.task_valid`` in the scikit-learn face as after ``train(task)``.
+
+    ``X_train`` holds the training rows only; ``y`` all labels, before a held-out split at
+    ``train_positions`` / ``valid_positions``. Both tasks are views of one task over all rows,
+    so a validation part with a single class is still a valid task.
+    """
+    y = np.asarray(y)
+    if train_positions is not None and valid_positions is not None:
+        X_all = np.empty((len(y), X_train.shape[1]), dtype=X_train.dtype)
+        X_all[train_positions], X_all[valid_positions] = X_train, np.asarray(X_valid)
+        task = _task_from_arrays(learner, X_all, y, "train")
+        return task.clone().filter(train_positions.tolist()), task.clone().filter(valid_positions.tolist())
+    if validation_data is None or X_valid is None:
+        return _task_from_arrays(learner, X_train, y, "train"), None
+    y_valid = np.asarray(validation_data[1]).ravel()
+    if learner.task_type == "regr":
+        y_valid = y_valid.astype(np.float64)
+    n = len(X_train)
+    task = _task_from_arrays(
+        learner, np.concatenate([X_train, np.asarray(X_valid)]), np.concatenate([y, y_valid]), "train"
+    )
+    return task.clone().filter(list(range(n))), task.clone().filter(list(range(n, len(task.row_ids))))
