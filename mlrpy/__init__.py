@@ -1,6 +1,7 @@
 """mlrpy: PyTorch learners in an mlr3-style framework with a parameterised callback registry.
 
-Every learner is also a scikit-learn estimator. See README.md and DESIGN.md.
+Every learner is also a scikit-learn estimator. README.md gives a tour; docs/design.md
+describes the architecture, the training loop stage by stage, and how to extend mlrpy.
 """
 
 from mlrpy.benchmark import BenchmarkResult, ResampleResult, benchmark, benchmark_grid, resample

@@ -36,6 +36,7 @@ from mlrpy.callbacks.lr_scheduler import CallbackSetLRScheduler, as_lr_scheduler
 from mlrpy.callbacks.lr_step import CallbackSetLRStep, lr_step
 from mlrpy.callbacks.mixed_precision import CallbackSetMixedPrecision, mixed_precision
 from mlrpy.callbacks.progress import CallbackSetProgress, progress
+from mlrpy.callbacks.stages import STAGE_DOCS
 from mlrpy.callbacks.tb import CallbackSetTB, tb
 from mlrpy.callbacks.terminate_on_nan import CallbackSetTerminateOnNaN, terminate_on_nan
 from mlrpy.callbacks.time_limit import CallbackSetTimeLimit, time_limit
@@ -54,6 +55,7 @@ __all__ = [
     "ALL_STAGES",
     "PREDICT_STAGES",
     "STAGES",
+    "STAGE_DOCS",
     "Batch",
     "CallbackSet",
     "CallbackSetCSVLogger",

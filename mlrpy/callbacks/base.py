@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from mlrpy.callbacks.context import ContextTorch
+from mlrpy.callbacks.stages import ALL_STAGES, PREDICT_STAGES, STAGES
 from mlrpy.dictionary import duplicated, suggest
 from mlrpy.errors import CallbackDefinitionError, ParameterError
 from mlrpy.params import Configurable, check_identifier, defaults_of
@@ -31,33 +32,9 @@ __all__ = [
     "torch_callback",
 ]
 
-#: Training stages, in the order they first fire in a run.
-STAGES: tuple[str, ...] = (
-    "on_begin",
-    "on_epoch_begin",
-    "on_batch_begin",
-    "on_after_forward",
-    "on_after_loss",
-    "on_after_backward",
-    "on_batch_end",
-    "on_before_valid",
-    "on_batch_valid_begin",
-    "on_batch_valid_end",
-    "on_valid_end",
-    "on_epoch_end",
-    "on_end",
-    "on_exit",
-)
-
-#: Prediction stages, in firing order.
-PREDICT_STAGES: tuple[str, ...] = (
-    "on_predict_begin",
-    "on_predict_batch_begin",
-    "on_predict_batch_end",
-    "on_predict_end",
-)
-
-ALL_STAGES: tuple[str, ...] = STAGES + PREDICT_STAGES
+# The stage names (STAGES, PREDICT_STAGES, ALL_STAGES), their order and what a callback may
+# read and change at each one (STAGE_DOCS) live in mlrpy.callbacks.stages; the definition
+# checks below validate every ``on_*`` name against them.
 
 _RESERVED_PARAMS = ("ctx", "weight")
 _STATE_METHODS = ("state_dict", "load_state_dict")

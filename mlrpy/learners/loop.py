@@ -1,7 +1,9 @@
-"""The training and prediction loops (DESIGN section 3).
+"""The training and prediction loops: where every callback stage is called.
 
-``train_loop`` is meant to be read next to the diagram in DESIGN.md: every stage is called
-where the diagram puts it, and nothing else happens in between that a callback could not see.
+``train_loop`` reads top to bottom like the loop diagram in ``docs/design.md``: every stage of
+``STAGES`` is called where the diagram puts it, and nothing happens in between that a callback
+could not see. ``predict_loop`` does the same for ``PREDICT_STAGES``. What each stage is for,
+and what a callback may change there, is ``mlrpy.callbacks.STAGE_DOCS``.
 """
 
 from __future__ import annotations
