@@ -25,12 +25,13 @@ from mlrpy.callbacks.context import ContextTorch
 from mlrpy.errors import DataError, ParameterError
 from mlrpy.learners.contract import LearnerContract
 from mlrpy.learners.data import TensorLoader
+from mlrpy.learners.features import FeatureInfo
 from mlrpy.learners.inputs import check_features, check_features_target
 from mlrpy.learners.internal_callbacks import internal_callbacks
 from mlrpy.learners.loop import collect_states, train_loop
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.resume import ResumePoint, find_resume_checkpoint
-from mlrpy.learners.runtime import array_tasks, resolve_device, torch_threads
+from mlrpy.learners.runtime import array_tasks, feature_names, resolve_device, torch_threads
 from mlrpy.learners.torch_objects import TorchLoss, TorchOptimizer, as_torch_loss, as_torch_optimizer
 from mlrpy.measures import resolve_measures
 
@@ -38,7 +39,9 @@ __all__ = ["Fitting"]
 
 _GLOBAL_RNG_LOCK = threading.RLock()
 #: what ``fit`` changes on the learner besides ``model_``; restored when a fit fails
-_FITTED_ATTRS = ("model_", "n_features_in_", "feature_names_in_", "classes_", "_label_encoder")
+_FITTED_ATTRS = (
+    "model_", "n_features_in_", "feature_names_in_", "feature_info_", "classes_", "_label_encoder"
+)
 
 
 @dataclass
@@ -160,6 +163,8 @@ class Fitting(LearnerContract):
         X_arr, y_arr = check_features_target(self, X, y, reset=previous is None)
         if len(X_arr) == 0:
             raise DataError(f"Learner '{self.id}': the training set is empty")
+        if previous is None:
+            self.feature_info_ = FeatureInfo.all_numeric(feature_names(self))
         y_enc = self._encode_target(y_arr, fit=previous is None)
         labels = self._decode_target(y_enc) if task_train is None else None
         if resumed is not None:
@@ -256,8 +261,7 @@ class Fitting(LearnerContract):
             optimizer=ctx.optimizer.state_dict() if ctx.optimizer is not None else None,
             loss_fn=ctx.loss_fn.state_dict() if ctx.loss_fn is not None else None,
             internal_valid_scores=ctx.last_scores_valid,
-            feature_names=[str(c) for c in getattr(self, "feature_names_in_", [])]
-            or [f"x{i}" for i in range(self.n_features_in_)],
+            feature_names=feature_names(self),
             n_features=self.n_features_in_,
             classes=getattr(self, "classes_", None),
             task_type=self.task_type,

@@ -14,7 +14,7 @@ import torch
 from mlrpy.errors import ParameterError
 from mlrpy.tasks import TaskClassif, TaskRegr
 
-__all__ = ["array_tasks", "resolve_device", "torch_threads"]
+__all__ = ["array_tasks", "feature_names", "resolve_device", "torch_threads"]
 
 
 @contextlib.contextmanager
@@ -41,10 +41,14 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def feature_names(learner: Any) -> list[str]:
+    """The training columns' names: a DataFrame's, else ``x0``, ``x1``, ..."""
+    names = [str(c) for c in getattr(learner, "feature_names_in_", [])]
+    return names or [f"x{i}" for i in range(learner.n_features_in_)]
+
+
 def _task_from_arrays(learner: Any, X: np.ndarray, y: np.ndarray, id: str) -> Any:
-    names = [str(c) for c in getattr(learner, "feature_names_in_", [])] or [
-        f"x{i}" for i in range(X.shape[1])
-    ]
+    names = feature_names(learner)
     target = next(t for t in ("target", "y", ".target") if t not in names)
     frame = pd.DataFrame(X, columns=names, copy=False)
     frame[target] = y
