@@ -4,7 +4,7 @@ Every learner is also a scikit-learn estimator. README.md gives a tour; docs/des
 describes the architecture, the training loop stage by stage, and how to extend mlrpy.
 """
 
-from mlrpy.benchmark import BenchmarkResult, ResampleResult, benchmark, benchmark_grid, resample
+from mlrpy.benchmark import BenchmarkResult, benchmark, benchmark_grid
 from mlrpy.callbacks import (
     PREDICT_STAGES,
     STAGES,
@@ -24,6 +24,7 @@ from mlrpy.callbacks import (
     t_clbks,
     torch_callback,
 )
+from mlrpy.conversions import as_learner, as_resampling, as_task
 from mlrpy.dictionary import Dictionary
 from mlrpy.errors import (
     CallbackDefinitionError,
@@ -54,6 +55,7 @@ from mlrpy.measures import Measure, mlr_measures, msr, msrs
 from mlrpy.persistence import IncompatibleFileError, load
 from mlrpy.plotting import plot_history
 from mlrpy.prediction import Prediction, PredictionClassif, PredictionRegr
+from mlrpy.resample import ResampleResult, resample
 from mlrpy.resampling import Resampling, mlr_resamplings, rsmp, rsmps
 from mlrpy.tasks import (
     Task,
@@ -75,6 +77,9 @@ __all__ = [
     "ResampleResult",
     "Resampling",
     "TuningResult",
+    "as_learner",
+    "as_resampling",
+    "as_task",
     "benchmark",
     "benchmark_grid",
     "mlr_measures",
