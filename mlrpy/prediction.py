@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Prediction", "PredictionClassif", "PredictionRegr"]
+from mlrpy.errors import ParameterError
+
+__all__ = ["Prediction", "PredictionClassif", "PredictionRegr", "combine_predictions"]
 
 
 class Prediction:
@@ -87,3 +89,41 @@ class PredictionClassif(Prediction):
         return pd.crosstab(
             pd.Series(self.response, name="response"), pd.Series(self.truth, name="truth")
         )
+
+
+def combine_predictions(predictions: Sequence[Prediction]) -> Prediction:
+    """One prediction holding the rows of all ``predictions``, in order.
+
+    Class probabilities of classes a part lacks are 0.
+
+    Raises:
+        ParameterError: ``predictions`` is empty.
+
+    Example:
+        >>> from mlrpy.prediction import PredictionRegr, combine_predictions
+        >>> p = combine_predictions([PredictionRegr([0], [1.0], [1.5]),
+        ...                          PredictionRegr([1], [2.0], [2.5])])
+        >>> p.row_ids, p.response.tolist()
+        ([0, 1], [1.5, 2.5])
+    """
+    if not predictions:
+        raise ParameterError("combine_predictions() needs at least one prediction")
+    first = predictions[0]
+    row_ids = [r for p in predictions for r in p.row_ids]
+    truth = (
+        None if any(p.truth is None for p in predictions)
+        else np.concatenate([np.asarray(p.truth) for p in predictions])
+    )
+    response = np.concatenate([np.asarray(p.response) for p in predictions])
+    if isinstance(first, PredictionClassif):
+        parts = [p for p in predictions if isinstance(p, PredictionClassif)]
+        classes: list[Any] = []
+        for p in parts:
+            classes += [c for c in p.class_names if c not in classes]
+        classes = sorted(classes)
+        prob: pd.DataFrame | None = None
+        if all(p.prob is not None for p in parts) and len(parts) == len(predictions):
+            prob = pd.concat([p.prob for p in parts], ignore_index=True)
+            prob = prob.reindex(columns=classes).fillna(0.0)
+        return PredictionClassif(row_ids, truth, response, prob=prob, class_names=classes)
+    return type(first)(row_ids, truth, response)

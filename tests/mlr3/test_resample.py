@@ -11,17 +11,12 @@ import pytest
 from sklearn import metrics
 from sklearn.base import clone
 
-from mlrpy import lrn, tsk
-from mlrpy.benchmark import (
-    BenchmarkResult,
-    ResampleResult,
-    benchmark,
-    benchmark_grid,
-    resample,
-)
+from mlrpy import lrn, torch_callback, tsk
+from mlrpy.benchmark import BenchmarkResult, benchmark, benchmark_grid
 from mlrpy.errors import ParameterError, UnknownKeyError
 from mlrpy.measures import msr
 from mlrpy.prediction import PredictionClassif
+from mlrpy.resample import ResampleResult, resample
 from mlrpy.resampling import rsmp
 
 
@@ -241,3 +236,27 @@ def test_benchmark_bad_input(iris, diabetes):
         benchmark(pd.DataFrame({"task": [iris]}))
     with pytest.raises(ParameterError, match="no rows"):
         benchmark([])
+
+
+def test_validate_test_validates_on_each_iterations_test_rows(iris):
+    seen = []
+
+    def grab(self):
+        seen.append((self.ctx.task_train.row_ids, self.ctx.task_valid.row_ids))
+
+    task = tsk("iris")
+    learner = mlp(epochs=1, validate="test", callbacks=[torch_callback("grab", on_begin=grab)])
+    rr = resample(task, learner, rsmp("cv", folds=3, seed=4))
+    assert seen == [(rr.resampling.train_set(i), rr.resampling.test_set(i)) for i in range(3)]
+    # the task passed in gets no validation task of its own
+    assert task.internal_valid_task is None and task.nrow == 150
+
+
+def test_public_score_and_aggregate_take_measure_objects(rr):
+    ms = [msr("classif.acc", id="acc"), msr("classif.ce")]
+    scores = rr.score(ms)
+    assert list(scores.columns[-2:]) == ["acc", "classif.ce"]
+    assert rr.aggregate(ms) == pytest.approx({
+        "acc": scores["acc"].mean(), "classif.ce": scores["classif.ce"].mean(),
+    })
+    assert rr.aggregate([]) == rr.aggregate(None) == rr.aggregate("classif.ce")
