@@ -19,7 +19,7 @@ to try:
   is the maximum. Each configuration's epochs are the mean over the iterations of
   ``internal_tuned_values["epochs"]``, rounded up.
 
-Every configuration is evaluated with :func:`mlrpy.benchmark.resample` on the same splits;
+Every configuration is evaluated with :func:`mlrpy.resample.resample` on the same splits;
 configurations run in parallel through :class:`joblib.Parallel` (``n_jobs``).
 
 Example:
@@ -37,6 +37,7 @@ Example:
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
 import numbers
@@ -50,12 +51,13 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from mlrpy.benchmark import _as_learner, clone_learner, instantiated_for, resample
+from mlrpy.conversions import as_learner, as_resampling, as_task
 from mlrpy.dictionary import suggest
 from mlrpy.errors import ParameterError, UnknownKeyError
 from mlrpy.measures import Measure, resolve_measures
-from mlrpy.resampling import Resampling, rsmp
-from mlrpy.tasks import Task, tsk
+from mlrpy.resample import check_task, clone_learner, instantiated_for, resample
+from mlrpy.resampling import Resampling
+from mlrpy.tasks import Task
 
 __all__ = ["TuneToken", "TuningResult", "to_tune", "tune"]
 
@@ -182,73 +184,149 @@ def _choice_dim(key: str, choices: Sequence[Any]) -> _Dim:
 
 
 # -- schemas ------------------------------------------------------------------------------------
-def _field_info(learner: Any, key: str) -> tuple[Any, list[Any]]:
-    """``(annotation, metadata)`` of parameter ``key`` (metadata: pydantic constraints)."""
-    if "." in key:
-        prefix, _, name = key.rpartition(".")
-        desc = learner.deep_descriptors()[prefix + "."]
-        field = desc.param_set.model_fields[name]
-        return field.annotation, list(field.metadata)
-    try:
-        hints = typing.get_type_hints(type(learner).__init__)
-    except Exception:  # unresolvable annotations: treat as unknown
-        hints = {}
-    return hints.get(key, Any), []
+def check_params(learner: Any) -> None:
+    """Validate all of ``learner``'s parameters; raises :class:`ParameterError`."""
+    check = getattr(learner, "check_params", None)
+    if check is None:
+        # Compatibility with learners from before the public check_params(); remove once
+        # every learner in mlrpy.learners has it.
+        check = learner._validate_params
+    check()
 
 
-def _unwrap(annotation: Any, metadata: list[Any]) -> tuple[Any, list[Any]]:
-    """Strip ``Optional`` and ``Annotated``, collecting ``Annotated`` metadata."""
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _strip_optional(text: str) -> str:
+    """``"X"`` from ``"X | None"``, ``"None | X"`` or ``"Optional[X]"``; else ``text``."""
+    text = text.strip()
+    if text.startswith("Optional[") and text.endswith("]"):
+        return text[len("Optional["):-1].strip()
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    kept = [p for p in parts if p != "None"]
+    return kept[0] if len(kept) == 1 else text
+
+
+def _annotation_kind(annotation: Any) -> tuple[str, list[Any] | None]:
+    """``(kind, choices)`` of a type annotation: kind is ``bool``/``int``/``float``/``choice``
+    or the type's name."""
     while True:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:
-            args = typing.get_args(annotation)
-            annotation, metadata = args[0], [*metadata, *list(args[1:])]
+            annotation = typing.get_args(annotation)[0]
         elif origin in (Union, types.UnionType):
             members = [a for a in typing.get_args(annotation) if a is not type(None)]
             if len(members) != 1:
-                return annotation, metadata
+                return str(annotation).replace("typing.", ""), None
             annotation = members[0]
+        elif origin is Literal:
+            return "choice", list(typing.get_args(annotation))
         else:
-            return annotation, metadata
+            break
+    if annotation in (bool, int, float):
+        return annotation.__name__, None
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", ""), None
 
 
-def _bounds(metadata: list[Any], integer: bool) -> tuple[Any, Any]:
-    lower = upper = None
-    for m in metadata:
-        for attr, inclusive in (("ge", True), ("gt", False)):
-            v = getattr(m, attr, None)
-            if v is not None:
-                lower = v if inclusive else (v + 1 if integer else float(np.nextafter(v, np.inf)))
-        for attr, inclusive in (("le", True), ("lt", False)):
-            v = getattr(m, attr, None)
-            if v is not None:
-                upper = v if inclusive else (v - 1 if integer else float(np.nextafter(v, -np.inf)))
-    return lower, upper
+def _type_kind(type_value: Any) -> tuple[str | None, list[Any] | None]:
+    """``(kind, choices)`` from the ``type`` column of ``learner.param_set``.
+
+    The column holds a type name such as ``"float"``, ``"bool | None"`` or
+    ``"Literal['mean', 'sum']"``, or the annotation itself; ``None`` kind: no type given.
+    """
+    if _missing(type_value):
+        return None, None
+    if not isinstance(type_value, str):
+        return _annotation_kind(type_value)
+    text = _strip_optional(type_value)
+    if text.startswith("Literal[") and text.endswith("]"):
+        try:
+            choices = ast.literal_eval(f"[{text[len('Literal['):-1]}]")
+        except (ValueError, SyntaxError):
+            return "Literal", None
+        return "choice", list(choices)
+    return text, None
+
+
+def _schema(learner: Any, key: str) -> tuple[str | None, list[Any] | None, Any, Any]:
+    """``(kind, choices, lower, upper)`` of parameter ``key`` from ``learner.param_set``."""
+    table = learner.param_set
+    found = table[table["id"] == key]
+    row: dict[str, Any] = found.iloc[0].to_dict() if len(found) else {}
+    levels = row.get("levels")
+    kind, choices = _type_kind(row.get("type"))
+    if isinstance(levels, (list, tuple)) and levels:
+        kind, choices = "choice", list(levels)
+    if kind is None and "." not in key:
+        # Compatibility with learners whose param_set has no types for plain parameters:
+        # read the constructor's annotation; remove once param_set types every parameter.
+        try:
+            hints = typing.get_type_hints(type(learner).__init__)
+        except Exception:  # unresolvable annotations: the type stays unknown
+            hints = {}
+        kind, choices = _annotation_kind(hints.get(key, Any))
+    if kind in ("Literal", "Optional", "Union") and "." in key:
+        # Compatibility: param_set's type column names some types without their arguments
+        # (the values of a Literal); read them from the parameter's schema until it lists them.
+        prefix, _, name = key.rpartition(".")
+        field = learner._deep_descriptors()[prefix + "."].param_set.model_fields[name]
+        kind, choices = _annotation_kind(field.annotation)
+    lower, upper = row.get("lower"), row.get("upper")
+    return kind, choices, None if _missing(lower) else lower, None if _missing(upper) else upper
+
+
+def _admits(learner: Any, key: str, value: Any) -> bool:
+    try:
+        check_params(clone_learner(learner).set_params(**{key: value}))
+    except ParameterError:
+        return False
+    return True
+
+
+def _inside(learner: Any, key: str, bound: Any, integer: bool, direction: float) -> Any:
+    """``bound``, or the next value inward when the parameter excludes the bound itself."""
+    if _admits(learner, key, bound):
+        return bound
+    inward = bound + int(direction) if integer else float(np.nextafter(bound, direction))
+    return inward if _admits(learner, key, inward) else bound
 
 
 def _schema_dim(learner: Any, key: str, token: TuneToken) -> _Dim:
     if token.levels is not None:
         return _choice_dim(key, token.levels)
-    annotation, metadata = _unwrap(*_field_info(learner, key))
-    type_name = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+    kind, choices, lower, upper = _schema(learner, key)
+    shown = kind or "unknown"
     if token.lower is None and token.upper is None:
-        if annotation is bool:
+        if kind == "bool":
             return _Dim(key, choices=[False, True])
-        if typing.get_origin(annotation) is Literal:
-            return _Dim(key, choices=list(typing.get_args(annotation)))
-    if annotation not in (int, float):
+        if kind == "choice" and choices:
+            return _Dim(key, choices=choices)
+    if kind not in ("int", "float"):
         raise ParameterError(
-            f"Search space '{key}': cannot derive values from its schema (type {type_name}); "
+            f"Search space '{key}': cannot derive values from its schema (type {shown}); "
             f"give a list of choices or a (lower, upper) range"
         )
-    integer = annotation is int
-    lower, upper = _bounds(metadata, integer)
+    integer = kind == "int"
+    if token.lower is None and lower is not None:
+        lower = _inside(learner, key, lower, integer, math.inf)
+    if token.upper is None and upper is not None:
+        upper = _inside(learner, key, upper, integer, -math.inf)
     lower = token.lower if token.lower is not None else lower
     upper = token.upper if token.upper is not None else upper
     if lower is None or upper is None:
         missing = " and ".join(n for n, v in (("lower", lower), ("upper", upper)) if v is None)
         raise ParameterError(
-            f"Search space '{key}': its schema ({type_name}, bounds [{lower}, {upper}]) has no "
+            f"Search space '{key}': its schema ({shown}, bounds [{lower}, {upper}]) has no "
             f"{missing} bound; give a range such as (lower, upper) or to_tune(lower, upper)"
         )
     return _range_dim(key, lower, upper, token.log, integer=integer and _is_int(lower) and _is_int(upper))
@@ -333,7 +411,7 @@ def _evaluate(
 ) -> tuple[float, int | None]:
     configured = clone_learner(learner).set_params(**config)
     rr = resample(task, configured, resampling, n_jobs=1)
-    score = rr._aggregate([measure])[measure.id]
+    score = rr.aggregate([measure])[measure.id]
     epochs = None
     if internal:
         found = [v["epochs"] for v in rr.internal_tuned_values if v is not None]
@@ -456,11 +534,9 @@ def tune(
         >>> result.best_learner().model.epochs == result.best_params["epochs"]
         True
     """
-    learner = _as_learner(learner)
-    task = tsk(task) if isinstance(task, str) else task
-    if not isinstance(task, Task):
-        raise TypeError(f"tune(): expected a Task or a task key, got {type(task).__name__}")
-    learner.check_task(task)
+    learner = as_learner(learner)
+    task = as_task(task)
+    check_task(learner, task)
     if method not in _METHODS:
         raise ParameterError(
             f"tune(): unknown method {method!r}.{suggest(str(method), _METHODS)} "
@@ -473,11 +549,7 @@ def tune(
             raise ParameterError(f"tune() optimises one measure, got {len(measure)}: {measure!r}")
         measure = measure[0]
     msr_ = resolve_measures(measure, task.task_type, task.id)[0]
-    if isinstance(resampling, str):
-        resampling = rsmp(resampling)
-    if not isinstance(resampling, Resampling):
-        raise TypeError(f"tune(): expected a Resampling or a key, got {type(resampling).__name__}")
-    resampling = instantiated_for(resampling, task)
+    resampling = instantiated_for(as_resampling(resampling), task)
 
     original = clone_learner(learner)
     dims, internal = parse_search_space(learner, search_space if search_space is not None else {})
@@ -496,7 +568,7 @@ def tune(
     configs = _configurations(dims, method, resolution, n_evals, random_state)
     for config in configs:  # fail early on a value the parameter rejects
         try:
-            clone_learner(template).set_params(**config).check_params()
+            check_params(clone_learner(template).set_params(**config))
         except ParameterError as err:
             raise ParameterError(f"tune(): configuration {config} is invalid: {err}") from err
 

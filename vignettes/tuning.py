@@ -20,10 +20,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.base import clone
 
-from mlrpy import as_task_classif, lrn, torch_callback, tsk
-from mlrpy.plotting import plot_history
-from mlrpy.resampling import rsmp
-from mlrpy.tuning import tune
+from mlrpy import as_task, lrn, plot_history, rsmp, torch_callback, tsk, tune
 
 
 # -- 1. a callback with a tunable parameter --------------------------------------------------
@@ -61,7 +58,7 @@ def main() -> None:
     df = iris.data()
     features = iris.feature_names
     df[features] = (df[features] - df[features].mean()) / df[features].std()
-    task = as_task_classif(df, target="class", id="iris_std")
+    task = as_task(df, target="class", id="iris_std")  # string labels: a classification task
 
     # -- 3. grid search over the callback parameter and the learning rate --------------------
     learner = lrn(
