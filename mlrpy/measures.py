@@ -18,6 +18,17 @@ Conventions for classification measures:
 Undefined values (for example the AUC of a test set holding a single class) follow
 scikit-learn: a warning and ``nan`` (AUC) or ``0.0`` (precision, recall, F1).
 
+Classes the model never saw: a truth may hold a class missing from
+``prediction.class_names`` (the model's classes), e.g. a rare class absent from the training
+rows of a resampling iteration. Every classification measure scores such a prediction as one
+whose model knows that class but never predicts it: its probability is 0 in every row and no
+row's response is that class. The class counts like any other, so a two-class model scored on
+three classes is scored as a three-class problem (multiclass AUC, macro F1, ...), never as a
+two-class one; the log loss of a row whose true class has probability 0 is that of
+scikit-learn's clipped probability. A truth whose labels cannot be compared with the model's
+classes (numbers against strings) raises :class:`~mlrpy.errors.DataError`, as does any data a
+scoring function rejects, naming the measure and the classes.
+
 Example:
     >>> from mlrpy.measures import msr
     >>> from mlrpy.prediction import PredictionRegr
@@ -34,10 +45,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn import metrics
 
 from mlrpy.dictionary import Dictionary, duplicated, suggest
-from mlrpy.errors import DataError, ParameterError
+from mlrpy.errors import DataError, MlrpyError, ParameterError
 from mlrpy.prediction import Prediction, PredictionClassif
 
 __all__ = [
@@ -158,6 +170,14 @@ the prediction is of task type 'regr'.
     def score(self, prediction: Prediction) -> float:
         """Score ``prediction``; see :meth:`check_prediction` for the errors raised.
 
+        A class in the truth that ``prediction.class_names`` lacks is scored as a class the
+        model knows but never predicts (probability 0; see the module documentation).
+
+        Raises:
+            DataError: data the scoring function rejects (e.g. NaN), or truth labels that
+                cannot be compared with the prediction's classes; the message names the
+                measure and the classes.
+
         Example:
             >>> from mlrpy.measures import msr
             >>> from mlrpy.prediction import PredictionClassif
@@ -167,7 +187,16 @@ the prediction is of task type 'regr'.
             0.75
         """
         self.check_prediction(prediction)
-        return float(self.fun(prediction))
+        if isinstance(prediction, PredictionClassif):
+            prediction = _with_truth_classes(self.id, prediction)
+        try:
+            return float(self.fun(prediction))
+        except MlrpyError:
+            raise
+        except ValueError as err:
+            raise DataError(
+                f"Measure '{self.id}' cannot score the prediction: {err}{_classes_note(prediction)}"
+            ) from err
 
     def aggregate(self, scores: Sequence[float]) -> float:
         """Combine per-iteration scores of a resampling: their mean (mlr3's macro average).
@@ -202,6 +231,39 @@ the prediction is of task type 'regr'.
 
 
 # -- scoring functions -------------------------------------------------------------------------
+def _classes_note(p: Prediction) -> str:
+    if not isinstance(p, PredictionClassif) or p.truth is None:
+        return ""
+    return f" (truth classes: {_shown(pd.unique(p.truth))}; prediction classes: {_shown(p.class_names)})"
+
+
+def _shown(values: Any) -> list[Any]:
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+def _with_truth_classes(measure_id: str, p: PredictionClassif) -> PredictionClassif:
+    """``p`` with the truth's classes that its model never saw added, never predicted."""
+    assert p.truth is not None
+    known = set(p.class_names)
+    unseen = [c for c in pd.unique(p.truth) if c not in known]
+    if not unseen:
+        return p
+    try:
+        classes = sorted([*p.class_names, *unseen])
+    except TypeError:
+        raise DataError(
+            f"Measure '{measure_id}': the truth's labels {_shown(unseen)} cannot be compared with "
+            f"the prediction's classes {_shown(p.class_names)} (mixed label types); give truth "
+            f"and model labels of one type"
+        ) from None
+    prob = None
+    if p.prob is not None:
+        prob = p.prob.copy()
+        for c in unseen:
+            prob[c] = 0.0
+    return PredictionClassif(p.row_ids, p.truth, p.response, prob=prob, class_names=classes)
+
+
 def _classes(p: PredictionClassif) -> list[Any]:
     return sorted(p.class_names)
 
