@@ -6,6 +6,7 @@ Row ids are the labels of the backing DataFrame's index, 0-based for the built-i
 from __future__ import annotations
 
 import copy
+import numbers
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -154,8 +155,21 @@ class Task:
         )
 
 
+def _label_kind(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, numbers.Number):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    return type(value).__name__
+
+
 class TaskClassif(Task):
     """A classification task; ``class_names`` are the sorted distinct target values.
+
+    The labels must be of one kind: all strings, all numbers or all booleans (a column
+    mixing e.g. ``1`` and ``"1"`` is an error, not two classes that look alike).
 
     Example:
         >>> import pandas as pd
@@ -169,6 +183,16 @@ class TaskClassif(Task):
     task_type = "classif"
 
     def _check_target(self, y: pd.Series) -> None:
+        labels = pd.unique(y.cat.categories if isinstance(y.dtype, pd.CategoricalDtype) else y)
+        by_kind: dict[str, list[Any]] = {}
+        for label in labels:
+            by_kind.setdefault(_label_kind(label), []).append(label)
+        if len(by_kind) > 1:
+            examples = "; ".join(f"{kind}: {values[:3]!r}" for kind, values in by_kind.items())
+            raise DataError(
+                f"Task '{self.id}': target '{self.target}' mixes label types ({examples}); "
+                f"convert it to one type, e.g. df['{self.target}'].astype(str)"
+            )
         if y.nunique() < 2:
             raise DataError(
                 f"Task '{self.id}': a classification target needs at least 2 classes, "
