@@ -155,24 +155,18 @@ def iteration_params(folders: dict[str, Path], i: int) -> dict[str, str]:
 
 # -- one iteration -----------------------------------------------------------------------------
 def check_task(learner: Any, task: Task) -> None:
-    """Raise unless ``learner`` can be trained on ``task`` (its task type)."""
-    check = getattr(learner, "check_task", None)
-    if check is None:
-        # Compatibility with learners from before the public check_task(); remove once every
-        # learner in mlrpy.learners has it.
-        check = learner._check_task
-    check(task)
+    """Raise unless ``learner`` can be trained on ``task`` (the learner's ``check_task``)."""
+    learner.check_task(task)
 
 
 def train_iteration(learner: Any, task: Task, train: list[Any], test: list[Any]) -> None:
-    """Train ``learner`` on the ``train`` rows; ``validate="test"`` validates on ``test``."""
+    """Train ``learner`` on the ``train`` rows of ``task``.
+
+    With ``validate="test"`` the ``test`` rows become the validation data: a copy of the task
+    gets them as its ``internal_valid_task`` (mlr3's way), the task passed in is not changed.
+    """
     if getattr(learner, "validate", None) != "test":
         learner.train(task, row_ids=train)
-        return
-    if not hasattr(learner, "check_task"):
-        # Compatibility with learners from before validate="test" read the test rows from
-        # task.internal_valid_task; remove together with the fallback in check_task().
-        learner._train(task, train, test_row_ids=test)
         return
     valid = task.clone().filter(test)
     valid.internal_valid_task = None

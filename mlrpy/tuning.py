@@ -184,16 +184,6 @@ def _choice_dim(key: str, choices: Sequence[Any]) -> _Dim:
 
 
 # -- schemas ------------------------------------------------------------------------------------
-def check_params(learner: Any) -> None:
-    """Validate all of ``learner``'s parameters; raises :class:`ParameterError`."""
-    check = getattr(learner, "check_params", None)
-    if check is None:
-        # Compatibility with learners from before the public check_params(); remove once
-        # every learner in mlrpy.learners has it.
-        check = learner._validate_params
-    check()
-
-
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -267,19 +257,11 @@ def _schema(learner: Any, key: str) -> tuple[str | None, list[Any] | None, Any, 
     kind, choices = _type_kind(row.get("type"))
     if isinstance(levels, (list, tuple)) and levels:
         kind, choices = "choice", list(levels)
-    if kind is None and "." not in key:
-        # Compatibility with learners whose param_set has no types for plain parameters:
-        # read the constructor's annotation; remove once param_set types every parameter.
-        try:
-            hints = typing.get_type_hints(type(learner).__init__)
-        except Exception:  # unresolvable annotations: the type stays unknown
-            hints = {}
-        kind, choices = _annotation_kind(hints.get(key, Any))
     if kind in ("Literal", "Optional", "Union") and "." in key:
-        # Compatibility: param_set's type column names some types without their arguments
-        # (the values of a Literal); read them from the parameter's schema until it lists them.
+        # param_set writes these types without their arguments (a Literal's values), so the
+        # choices come from the annotation in the descriptor's schema
         prefix, _, name = key.rpartition(".")
-        field = learner._deep_descriptors()[prefix + "."].param_set.model_fields[name]
+        field = learner.deep_descriptors()[prefix + "."].param_set.model_fields[name]
         kind, choices = _annotation_kind(field.annotation)
     lower, upper = row.get("lower"), row.get("upper")
     return kind, choices, None if _missing(lower) else lower, None if _missing(upper) else upper
@@ -287,7 +269,7 @@ def _schema(learner: Any, key: str) -> tuple[str | None, list[Any] | None, Any, 
 
 def _admits(learner: Any, key: str, value: Any) -> bool:
     try:
-        check_params(clone_learner(learner).set_params(**{key: value}))
+        clone_learner(learner).set_params(**{key: value}).check_params()
     except ParameterError:
         return False
     return True
@@ -568,7 +550,7 @@ def tune(
     configs = _configurations(dims, method, resolution, n_evals, random_state)
     for config in configs:  # fail early on a value the parameter rejects
         try:
-            check_params(clone_learner(template).set_params(**config))
+            clone_learner(template).set_params(**config).check_params()
         except ParameterError as err:
             raise ParameterError(f"tune(): configuration {config} is invalid: {err}") from err
 
