@@ -19,6 +19,7 @@ from mlrpy.learners.model import TorchModel
 from mlrpy.learners.module import LearnerTorchClassifModule, LearnerTorchRegrModule
 from mlrpy.learners.registry import lrn, lrns, mlr_learners, register_learner
 from mlrpy.learners.regr import LearnerTorchRegr
+from mlrpy.learners.tab_resnet import LearnerTorchClassifTabResNet, LearnerTorchRegrTabResNet
 from mlrpy.learners.torch_objects import (
     TorchLoss,
     TorchOptimizer,
@@ -36,10 +37,12 @@ __all__ = [
     "LearnerTorchClassifFeatureless",
     "LearnerTorchClassifMLP",
     "LearnerTorchClassifModule",
+    "LearnerTorchClassifTabResNet",
     "LearnerTorchRegr",
     "LearnerTorchRegrFeatureless",
     "LearnerTorchRegrMLP",
     "LearnerTorchRegrModule",
+    "LearnerTorchRegrTabResNet",
     "TorchLoss",
     "TorchModel",
     "TorchOptimizer",
