@@ -14,6 +14,10 @@ from mlrpy.learners.featureless import (
     LearnerTorchClassifFeatureless,
     LearnerTorchRegrFeatureless,
 )
+from mlrpy.learners.ft_transformer import (
+    LearnerTorchClassifFTTransformer,
+    LearnerTorchRegrFTTransformer,
+)
 from mlrpy.learners.mlp import LearnerTorchClassifMLP, LearnerTorchRegrMLP
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.module import LearnerTorchClassifModule, LearnerTorchRegrModule
@@ -34,11 +38,13 @@ __all__ = [
     "ExtensionError",
     "LearnerTorch",
     "LearnerTorchClassif",
+    "LearnerTorchClassifFTTransformer",
     "LearnerTorchClassifFeatureless",
     "LearnerTorchClassifMLP",
     "LearnerTorchClassifModule",
     "LearnerTorchClassifTabResNet",
     "LearnerTorchRegr",
+    "LearnerTorchRegrFTTransformer",
     "LearnerTorchRegrFeatureless",
     "LearnerTorchRegrMLP",
     "LearnerTorchRegrModule",
