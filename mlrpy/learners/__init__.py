@@ -24,6 +24,7 @@ from mlrpy.learners.module import LearnerTorchClassifModule, LearnerTorchRegrMod
 from mlrpy.learners.registry import lrn, lrns, mlr_learners, register_learner
 from mlrpy.learners.regr import LearnerTorchRegr
 from mlrpy.learners.tab_resnet import LearnerTorchClassifTabResNet, LearnerTorchRegrTabResNet
+from mlrpy.learners.tabm import LearnerTorchClassifTabM, LearnerTorchRegrTabM
 from mlrpy.learners.torch_objects import (
     TorchLoss,
     TorchOptimizer,
@@ -42,12 +43,14 @@ __all__ = [
     "LearnerTorchClassifFeatureless",
     "LearnerTorchClassifMLP",
     "LearnerTorchClassifModule",
+    "LearnerTorchClassifTabM",
     "LearnerTorchClassifTabResNet",
     "LearnerTorchRegr",
     "LearnerTorchRegrFTTransformer",
     "LearnerTorchRegrFeatureless",
     "LearnerTorchRegrMLP",
     "LearnerTorchRegrModule",
+    "LearnerTorchRegrTabM",
     "LearnerTorchRegrTabResNet",
     "TorchLoss",
     "TorchModel",
