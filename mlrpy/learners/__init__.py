@@ -14,11 +14,17 @@ from mlrpy.learners.featureless import (
     LearnerTorchClassifFeatureless,
     LearnerTorchRegrFeatureless,
 )
+from mlrpy.learners.ft_transformer import (
+    LearnerTorchClassifFTTransformer,
+    LearnerTorchRegrFTTransformer,
+)
 from mlrpy.learners.mlp import LearnerTorchClassifMLP, LearnerTorchRegrMLP
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.module import LearnerTorchClassifModule, LearnerTorchRegrModule
 from mlrpy.learners.registry import lrn, lrns, mlr_learners, register_learner
 from mlrpy.learners.regr import LearnerTorchRegr
+from mlrpy.learners.tab_resnet import LearnerTorchClassifTabResNet, LearnerTorchRegrTabResNet
+from mlrpy.learners.tabm import LearnerTorchClassifTabM, LearnerTorchRegrTabM
 from mlrpy.learners.torch_objects import (
     TorchLoss,
     TorchOptimizer,
@@ -33,13 +39,19 @@ __all__ = [
     "ExtensionError",
     "LearnerTorch",
     "LearnerTorchClassif",
+    "LearnerTorchClassifFTTransformer",
     "LearnerTorchClassifFeatureless",
     "LearnerTorchClassifMLP",
     "LearnerTorchClassifModule",
+    "LearnerTorchClassifTabM",
+    "LearnerTorchClassifTabResNet",
     "LearnerTorchRegr",
+    "LearnerTorchRegrFTTransformer",
     "LearnerTorchRegrFeatureless",
     "LearnerTorchRegrMLP",
     "LearnerTorchRegrModule",
+    "LearnerTorchRegrTabM",
+    "LearnerTorchRegrTabResNet",
     "TorchLoss",
     "TorchModel",
     "TorchOptimizer",

@@ -14,8 +14,10 @@ from mlrpy.learners.base import LearnerTorch
 from mlrpy.learners.classif import LearnerTorchClassif
 from mlrpy.learners.common import COMMON_PARAMS_DOC, SHARED_CONSTRAINTS, store_params
 from mlrpy.learners.constraints import AnyValue, Constraint, Interval, OneOf
+from mlrpy.learners.features import FeatureInfo, TabularInput
 from mlrpy.learners.registry import register_learner
 from mlrpy.learners.regr import LearnerTorchRegr
+from mlrpy.learners.tabular import EMBEDDING_DIM_CONSTRAINT, EMBEDDING_DIM_DOC, input_layout
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -70,14 +72,37 @@ def activation_class(activation: Any) -> type[nn.Module]:
 
 
 def build_mlp(
-    n_features: int, n_outputs: int, neurons: Any, n_layers: Any, p: float, activation: Any
+    n_features: int,
+    n_outputs: int,
+    neurons: Any,
+    n_layers: Any,
+    p: float,
+    activation: Any,
+    info: FeatureInfo | None = None,
+    embedding_dim: int | None = None,
 ) -> nn.Sequential:
-    """Linear → activation → dropout for each hidden layer, then a linear output layer."""
+    """Linear → activation → dropout for each hidden layer, then a linear output layer.
+
+    With categorical columns in ``info``, a :class:`TabularInput` that embeds them comes
+    first. A purely numeric input goes straight to the first linear layer, so its network
+    (and its ``state_dict`` names: ``0.weight`` is the first layer's) is the plain MLP.
+
+    Example:
+        >>> from mlrpy.learners.features import FeatureInfo
+        >>> from mlrpy.learners.mlp import build_mlp
+        >>> net = build_mlp(3, 2, 8, None, 0.0, "relu", FeatureInfo(["a", "b"], ["c"], [4]), 5)
+        >>> type(net[0]).__name__, net[1].in_features
+        ('TabularInput', 7)
+    """
     if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p < 1:
         raise ParameterError(f"'p' (dropout probability) must be in [0, 1), got {p!r}")
     act = activation_class(activation)
     layers: list[nn.Module] = []
     width = n_features
+    if info is not None and info.categorical:
+        tabular_input = TabularInput(info, embedding_dim)
+        layers.append(tabular_input)
+        width = tabular_input.out_features
     for size in hidden_sizes(neurons, n_layers):
         layers += [nn.Linear(width, size), act()]
         if p > 0:
@@ -94,6 +119,7 @@ class LearnerTorchMLP(LearnerTorch):
         "n_layers": OneOf([Interval(int, 0)], none_ok=True),
         "p": Interval(float, 0, 1, closed="left"),
         "activation": AnyValue(f"a name ({', '.join(ACTIVATIONS)}) or an nn.Module class"),
+        "embedding_dim": EMBEDDING_DIM_CONSTRAINT,
     }
     __doc__ = f"""A multi-layer perceptron for tabular data.
 
@@ -103,6 +129,7 @@ class LearnerTorchMLP(LearnerTorch):
         n_layers: when set, ``neurons`` (an int) is repeated this many times.
         p: dropout probability after each hidden activation.
         activation: ``"relu"``, ``"tanh"``, ``"gelu"``, ... or an ``nn.Module`` class.
+{EMBEDDING_DIM_DOC}
 {COMMON_PARAMS_DOC}
     Example:
         >>> from mlrpy import lrn, tsk
@@ -120,6 +147,7 @@ class LearnerTorchMLP(LearnerTorch):
         n_layers: int | None = None,
         p: float = 0.0,
         activation: str | type[nn.Module] = "relu",
+        embedding_dim: int | None = None,
         epochs: int = 20,
         batch_size: int = 32,
         optimizer: Any = "adam",
@@ -144,7 +172,16 @@ class LearnerTorchMLP(LearnerTorch):
         store_params(self, locals())
 
     def _build_network(self, n_features: int, n_outputs: int) -> torch.nn.Module:
-        return build_mlp(n_features, n_outputs, self.neurons, self.n_layers, self.p, self.activation)
+        return build_mlp(
+            n_features,
+            n_outputs,
+            self.neurons,
+            self.n_layers,
+            self.p,
+            self.activation,
+            info=input_layout(self, n_features),
+            embedding_dim=self.embedding_dim,
+        )
 
 
 @register_learner
