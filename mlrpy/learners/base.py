@@ -182,15 +182,6 @@ class LearnerTorch(Fitting):
         self._fit(X, y, valid, task_train=task.clone().filter(rows), task_valid=task_valid)
         return self
 
-    def _train(
-        self, task: Any, row_ids: Sequence[Any] | None, test_row_ids: Sequence[Any] | None = None
-    ) -> LearnerTorch:
-        """``train`` with a resampling iteration's test rows as the validation task."""
-        if self.validate == "test" and test_row_ids is not None:
-            task = task.clone()
-            task.internal_valid_task = task.clone().filter(test_row_ids)
-        return self.train(task, row_ids)
-
     def predict(self, X: Any, row_ids: Sequence[Any] | None = None) -> Any:  # type: ignore[override]
         """``predict(X)`` (scikit-learn) returns an array; ``predict(task)`` a ``Prediction``."""
         if hasattr(X, "task_type") and hasattr(X, "feature_names"):

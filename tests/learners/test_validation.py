@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mlrpy import CallbackSet, lrn, torch_callback, tsk
-from mlrpy.benchmark import resample
+from mlrpy.resample import resample
 from mlrpy.errors import ParameterError, UnknownKeyError
 from mlrpy.resampling import rsmp
 
