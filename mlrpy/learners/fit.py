@@ -125,14 +125,20 @@ class Fitting(LearnerContract):
                 torch.manual_seed(data.seed)
                 ctx, callbacks = self._build_run(data, setup)
                 states = self._run_loop(ctx, callbacks, setup)
-            self.model_ = self._finish_model(ctx, states, interrupted=False)
+            self.model_ = self._finish_model(ctx, states)
         except KeyboardInterrupt:
-            raise  # _run_loop kept the partial model
+            if self.__dict__.get("model_") is before.get("model_"):  # interrupted before training
+                self._restore_fitted(before)
+            raise  # otherwise _run_loop kept the partial model
         except BaseException:
-            for name in _FITTED_ATTRS:
-                self.__dict__.pop(name, None)
-            self.__dict__.update(before)
+            self._restore_fitted(before)
             raise
+
+    def _restore_fitted(self, before: dict[str, Any]) -> None:
+        """Put back what ``fit`` changes on the learner, as it was before this fit."""
+        for name in _FITTED_ATTRS:
+            self.__dict__.pop(name, None)
+        self.__dict__.update(before)
 
     def _resolve_setup(self, validation_data: Any) -> _RunSetup:
         """Descriptors, the checkpoint to resume from and the model to continue (warm start)."""
@@ -237,26 +243,36 @@ class Fitting(LearnerContract):
             restore = setup.resumed.restore
         elif setup.previous is not None:
             restore = _warm_start_restorer(setup.previous)
+        completed: list[int] = []
         try:
             return train_loop(
-                ctx, callbacks, restore=restore, score=self._score_outputs, on_nonfinite=self.on_nonfinite
+                ctx,
+                callbacks,
+                restore=restore,
+                score=self._score_outputs,
+                on_nonfinite=self.on_nonfinite,
+                on_interrupt=completed.append,
             )
         except KeyboardInterrupt:
             try:
                 states = collect_states(callbacks)
             except Exception:  # a callback that cannot report mid-run: keep the weights at least
                 states = {}
-            self.model_ = self._finish_model(ctx, states, interrupted=True)
+            self.model_ = self._finish_model(ctx, states, interrupted_after=completed[0])
             raise
 
-    def _finish_model(self, ctx: ContextTorch, states: dict[str, Any], interrupted: bool) -> TorchModel:
-        """The ``TorchModel`` of a finished (or interrupted) run."""
+    def _finish_model(
+        self, ctx: ContextTorch, states: dict[str, Any], interrupted_after: int | None = None
+    ) -> TorchModel:
+        """The ``TorchModel`` of a finished run, or of one interrupted after
+        ``interrupted_after`` completed epochs."""
         assert ctx.network is not None
         ctx.network.eval()
+        interrupted = interrupted_after is not None
         return TorchModel(
             network=ctx.network,
             callbacks=states,
-            epochs=ctx.epoch - 1 if interrupted and ctx.epoch > 0 else ctx.epoch,
+            epochs=interrupted_after if interrupted_after is not None else ctx.epoch,
             seed=int(ctx.seed or 0),
             optimizer=ctx.optimizer.state_dict() if ctx.optimizer is not None else None,
             loss_fn=ctx.loss_fn.state_dict() if ctx.loss_fn is not None else None,
@@ -309,11 +325,14 @@ def _warm_start_restorer(previous: TorchModel) -> Any:
     """Continue where ``previous`` stopped: epoch counter, optimizer and callback states."""
 
     def restore(ctx: ContextTorch) -> None:
+        # Copies: torch's Optimizer.load_state_dict keeps the given tensors and updates them
+        # in place, and a callback may keep the object it is given; either would change the
+        # previous model, which must stay as it was if this run fails.
         ctx.epoch = previous.epochs
         if previous.optimizer is not None:
-            ctx.optimizer.load_state_dict(previous.optimizer)  # type: ignore[union-attr]
+            ctx.optimizer.load_state_dict(copy.deepcopy(previous.optimizer))  # type: ignore[union-attr]
         for cb in ctx.callbacks:
             if cb.id in previous.callbacks:
-                cb.load_state_dict(previous.callbacks[cb.id])
+                cb.load_state_dict(copy.deepcopy(previous.callbacks[cb.id]))
 
     return restore

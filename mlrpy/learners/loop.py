@@ -88,6 +88,7 @@ def train_loop(
     restore: Callable[[ContextTorch], None] | None = None,
     score: ScoreFn | None = None,
     on_nonfinite: str = "raise",
+    on_interrupt: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Run one training run; returns each callback's non-``None`` ``state_dict()`` by id.
 
@@ -99,6 +100,9 @@ def train_loop(
         score: turns an epoch's collected outputs and targets into ``{measure id: score}``.
         on_nonfinite: ``"raise"``, ``"warn"`` or ``"ignore"`` a NaN or infinite training loss
             (see :class:`DivergenceGuard`).
+        on_interrupt: called on ``KeyboardInterrupt`` (before ``on_exit``) with the number of
+            epochs completed, that is whose ``on_epoch_end`` finished; the interrupt then
+            propagates.
     """
     callbacks = sort_callbacks(callbacks)
     ctx.callbacks = callbacks
@@ -110,11 +114,13 @@ def train_loop(
     for cb in callbacks:
         cb.ctx = ctx
     error: BaseException | None = None
+    completed = 0
     try:
         ctx.epoch = 0
         ctx.global_step = 0
         if restore is not None:
             restore(ctx)
+        completed = ctx.epoch
         call("on_begin")
         while not ctx.terminate and ctx.epoch < ctx.total_epochs:
             ctx.epoch += 1
@@ -165,8 +171,14 @@ def train_loop(
             else:
                 ctx.last_scores_valid = None
             call("on_epoch_end")
+            completed = ctx.epoch
         call("on_end")
         return collect_states(callbacks)
+    except KeyboardInterrupt as err:
+        error = err
+        if on_interrupt is not None:
+            on_interrupt(completed)
+        raise
     except BaseException as err:
         error = err
         raise
