@@ -314,7 +314,7 @@ class Fitting(LearnerContract):
         measures: list[Any],
     ) -> dict[str, float]:
         """Score network outputs collected during training with mlr3 measures."""
-        output = torch.cat(outputs).float().cpu()
+        output = torch.cat(outputs).detach().float().cpu()
         target = torch.cat(targets).cpu()
         truth = self._decode_target(target)
         prediction = self._make_prediction(range(len(truth)), truth, output, with_prob=True)

@@ -152,7 +152,8 @@ def train_loop(
                     targets.append(batch.y)
             guard.epoch_end()
             ctx.last_scores_train = (
-                score(ctx, outputs, targets, ctx.measures_train) if keep_outputs and score else None
+                # no outputs when divergence stopped the epoch at its first batch
+                score(ctx, outputs, targets, ctx.measures_train) if outputs and score else None
             )
             call("on_before_valid")
             if ctx.loader_valid is not None and evaluates(ctx):
@@ -164,7 +165,9 @@ def train_loop(
                     with torch.no_grad():
                         ctx.y_hat = network(batch.x)
                     call("on_batch_valid_end")
-                    outputs.append(ctx.y_hat)
+                    # detached: a forward returning a view of a parameter (an expand) still
+                    # requires grad under no_grad
+                    outputs.append(ctx.y_hat.detach())
                     targets.append(batch.y)
                 ctx.last_scores_valid = validation_scores(ctx, outputs, targets, score)
                 call("on_valid_end")
@@ -193,65 +196,120 @@ def train_loop(
 
 
 class DivergenceGuard:
-    """Watches the training loss for NaN and infinity (learner parameter ``on_nonfinite``).
+    """Watches the training loss and the weights for NaN and infinity (``on_nonfinite``).
 
-    The check runs after ``on_after_loss`` (a callback may still replace the loss) and before
-    ``backward``, so the weights are still those of the last finite step when it fires. On
-    the CPU it checks every batch; on an accelerator it accumulates a flag on the device and
-    looks once per epoch, so training never waits for the device per batch (``"warn"`` then
-    rolls the weights back to the start of that epoch). ``"raise"`` raises
+    The loss is checked after ``on_after_loss`` (a callback may still replace it) and before
+    ``backward``; the weights once per epoch, after its last batch. ``"raise"`` raises
     :class:`DivergenceError` naming the epoch (and batch); ``"warn"`` warns, sets
-    ``ctx.terminate`` and ends the epoch's batch loop; ``"ignore"`` does nothing. Once a
-    callback has set ``ctx.terminate`` (``terminate_on_nan`` does on a non-finite loss),
-    stopping is in hand and the guard stays quiet.
+    ``ctx.terminate``, ends the epoch's batch loop and keeps the last finite weights;
+    ``"ignore"`` does nothing.
+
+    On the CPU (``per_batch``) the loss is checked every batch, and ``"warn"`` keeps a copy of
+    the weights before each optimizer step: a step that made the weights non-finite is undone
+    when the next loss (or the end of the epoch) shows it. On an accelerator a flag
+    accumulates on the device and is read once per epoch, so training never waits for the
+    device per batch; the epoch and not the batch is named, and ``"warn"`` rolls the weights
+    back to the start of that epoch.
+
+    Once a callback has set ``ctx.terminate`` (``terminate_on_nan`` does on a non-finite loss,
+    and drops the remaining updates), non-finite losses are left to it; non-finite weights at
+    the end of an epoch are always reported.
     """
 
-    def __init__(self, policy: str, ctx: ContextTorch) -> None:
+    def __init__(self, policy: str, ctx: ContextTorch, per_batch: bool | None = None) -> None:
         self.policy = policy
         self.ctx = ctx
-        self.per_batch = ctx.device.type == "cpu"
+        self.per_batch = ctx.device.type == "cpu" if per_batch is None else per_batch
         self._flag: torch.Tensor | None = None
-        self._weights: dict[str, torch.Tensor] | None = None
+        #: ``"warn"``: finite weights to go back to (before the last step, or the epoch start)
+        self._finite_weights: dict[str, torch.Tensor] | None = None
+        #: set once the guard has stopped the run (``"warn"``): it then stays quiet
+        self.stopped = False
 
     def epoch_begin(self) -> None:
-        if self.policy == "ignore" or self.per_batch:
+        if self.policy == "ignore" or self.per_batch or self.stopped:
             return
         self._flag = torch.zeros((), dtype=torch.bool, device=self.ctx.device)
         if self.policy == "warn":
-            assert self.ctx.network is not None
-            self._weights = {k: v.detach().clone() for k, v in self.ctx.network.state_dict().items()}
+            self._keep_weights()
 
     def diverged(self, loss: torch.Tensor) -> bool:
         """After each training batch's loss: ``True`` when the batch loop must stop now."""
-        if self.policy == "ignore" or self.ctx.terminate:
+        if self.policy == "ignore" or self.stopped:
             return False
+        finite = torch.isfinite(loss.detach()).all()
         if not self.per_batch:
             assert self._flag is not None
-            self._flag |= ~torch.isfinite(loss.detach()).all()
+            if not self.ctx.terminate:
+                self._flag |= ~finite
             return False
-        if bool(torch.isfinite(loss.detach()).all()):
+        if bool(finite):
+            if self.policy == "warn":
+                self._keep_weights()  # the weights before this batch's step
             return False
-        return self._stop(float(loss.detach().float().mean()), f", batch {self.ctx.step}")
+        if self.ctx.terminate:
+            return False
+        value = float(loss.detach().float().mean())
+        return self._stop(
+            f"The training loss is {value} at epoch {self.ctx.epoch}, batch {self.ctx.step}",
+            roll_back=not self._weights_finite(),
+        )
 
     def epoch_end(self) -> None:
-        """Once per epoch on an accelerator: act on a non-finite loss seen during the epoch."""
-        if self._flag is not None and bool(self._flag) and not self.ctx.terminate:
-            if self._weights is not None:
-                assert self.ctx.network is not None
-                self.ctx.network.load_state_dict(self._weights)
-            self._stop(float("nan"), "")
-        self._flag = self._weights = None
+        """After the epoch's batches: act on a non-finite loss (accelerator) or weights."""
+        if self.policy == "ignore":
+            return
+        flag, self._flag = self._flag, None
+        if self.stopped:
+            return
+        if flag is not None and bool(flag) and not self.ctx.terminate:
+            self._stop(f"The training loss was NaN or infinite in epoch {self.ctx.epoch}", roll_back=True)
+        elif not self._weights_finite():
+            where = f", batch {self.ctx.step}" if self.per_batch else ""
+            self._stop(
+                f"The network's weights became NaN or infinite at epoch {self.ctx.epoch}{where}",
+                roll_back=True,
+            )
 
-    def _stop(self, value: float, where: str) -> bool:
-        message = f"The training loss is {value} at epoch {self.ctx.epoch}{where}: training diverged"
+    def _weights_finite(self) -> bool:
+        network = self.ctx.network
+        assert network is not None
+        tensors = [t for t in network.state_dict().values() if t.is_floating_point() or t.is_complex()]
+        if not tensors:
+            return True
+        # one device sync for the whole network
+        return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
+
+    def _keep_weights(self) -> None:
+        network = self.ctx.network
+        assert network is not None
+        state = network.state_dict()
+        kept = self._finite_weights
+        if kept is None or kept.keys() != state.keys() or any(
+            kept[k].shape != v.shape or kept[k].dtype != v.dtype for k, v in state.items()
+        ):
+            self._finite_weights = {k: v.detach().clone() for k, v in state.items()}
+        else:  # reuse the buffers: one copy per batch, no allocation
+            for k, v in state.items():
+                kept[k].copy_(v)
+
+    def _stop(self, message: str, roll_back: bool) -> bool:
         if self.policy == "raise":
             raise DivergenceError(
-                f"{message}. Lower the learning rate, clip gradients (t_clbk('gradient_clip')) "
-                f"or set on_nonfinite='warn' to keep the last finite weights"
+                f"{message}: training diverged. Lower the learning rate, clip gradients "
+                f"(t_clbk('gradient_clip')) or set on_nonfinite='warn' to keep the last finite "
+                f"weights"
             )
-        warnings.warn(f"{message}; training stops, keeping the last finite weights", RuntimeWarning,
-                      stacklevel=4)
+        kept = ", keeping the last finite weights"
+        if roll_back and self._finite_weights is not None:
+            assert self.ctx.network is not None
+            self.ctx.network.load_state_dict(self._finite_weights)
+        elif roll_back:
+            kept = "; this run had no finite weights to go back to"
+        warnings.warn(f"{message}: training diverged and stops{kept}", RuntimeWarning, stacklevel=4)
         self.ctx.terminate = True
+        self.stopped = True
+        self._finite_weights = None
         return True
 
 
