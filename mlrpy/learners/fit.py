@@ -196,6 +196,11 @@ class Fitting(LearnerContract):
             task_train, task_valid = array_tasks(
                 self, X_arr, labels, train_positions, valid_positions, validation_data, X_valid
             )
+        elif train_positions is not None and valid_positions is not None:
+            # train(task) with a held-out fraction: the tasks hold the rows each part got
+            row_ids = task_train.row_ids
+            task_valid = task_train.clone().filter([row_ids[i] for i in valid_positions])
+            task_train = task_train.clone().filter([row_ids[i] for i in train_positions])
         return _RunData(
             x_train=torch.from_numpy(X_arr).to(device),
             y_train=y_enc.to(device),
