@@ -53,6 +53,11 @@ class LearnerTorch(Fitting):
           ``to_tune()``;
         - ``_build_network(self, n_features: int, n_outputs: int) -> torch.nn.Module``, called
           once per fit with the training data's width and the task type's output count;
+        - optionally ``_init_network(self, network, y_train: torch.Tensor) -> None``, called
+          right after ``_build_network`` (not when ``warm_start`` continues a model) with the
+          encoded training target (class codes, or a float column for regression), to start
+          from weights that depend on the data, e.g. an output bias at the target's mean;
+          the default does nothing;
         - ``_key: ClassVar[str]``, the registry key, on each concrete class, and a call
           ``mlr_learners.add(_key, factory)`` in its module (see
           :func:`mlrpy.learners.registry.register_learner`).

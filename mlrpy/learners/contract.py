@@ -42,6 +42,15 @@ class LearnerContract(DottedParams):
     def _build_network(self, n_features: int, n_outputs: int) -> torch.nn.Module:
         raise self._missing("_build_network(n_features, n_outputs) -> torch.nn.Module")
 
+    def _init_network(self, network: torch.nn.Module, y_train: torch.Tensor) -> None:
+        """Optionally set a freshly built network's weights from the training targets.
+
+        Called once per fit on a network from ``_build_network`` (not when continuing a
+        model with ``warm_start``), after the random initialisation and before the first
+        epoch; ``y_train`` is the encoded target on the training device. The default does
+        nothing.
+        """
+
     def _encode_target(self, y: np.ndarray, fit: bool) -> torch.Tensor:
         raise self._missing("a task type: derive from LearnerTorchClassif or LearnerTorchRegr")
 

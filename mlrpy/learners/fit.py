@@ -219,6 +219,7 @@ class Fitting(LearnerContract):
             network = copy.deepcopy(previous.network).to(device)
         else:
             network = self._build_network(data.x_train.shape[1], self._n_outputs()).to(device)
+            self._init_network(network, data.y_train)
         loader_valid = None
         if data.x_valid is not None and data.y_valid is not None:
             loader_valid = TensorLoader(data.x_valid, data.y_valid, self.batch_size)
