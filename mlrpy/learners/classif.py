@@ -14,6 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from mlrpy.errors import DataError
 from mlrpy.learners.base import LearnerTorch
+from mlrpy.learners.fit import scalar_kind
 from mlrpy.prediction import Prediction, PredictionClassif
 
 __all__ = ["LearnerTorchClassif", "probabilities"]
@@ -36,8 +37,7 @@ def _check_label_types(learner_id: str, y: np.ndarray) -> None:
     """Labels of mixed Python types (``1`` and ``"1"``) cannot be ordered or told apart."""
     if y.dtype != object:
         return
-    kinds = {"number" if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
-             else type(v).__name__ for v in y}
+    kinds = {scalar_kind(v) for v in y}
     if len(kinds) > 1:
         raise DataError(
             f"Learner '{learner_id}': y mixes label types {sorted(kinds)}; use one type for "

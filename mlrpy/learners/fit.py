@@ -166,7 +166,7 @@ class Fitting(LearnerContract):
     ) -> _RunData:
         """Check and encode the data, hold out validation rows, move tensors to the device."""
         previous, resumed = setup.previous, setup.resumed
-        X_arr, y_arr = check_features_target(self, X, y, reset=previous is None)
+        X_arr, y_arr = check_features_target(self, X, _keep_label_types(y), reset=previous is None)
         if len(X_arr) == 0:
             raise DataError(f"Learner '{self.id}': the training set is empty")
         if previous is None:
@@ -187,7 +187,8 @@ class Fitting(LearnerContract):
         train_positions = valid_positions = None
         if validation_data is not None:
             X_valid = check_features(self, validation_data[0], reset=False)
-            y_valid = self._encode_target(np.asarray(validation_data[1]).ravel(), fit=False)
+            y_valid_raw = np.asarray(_keep_label_types(validation_data[1])).ravel()
+            y_valid = self._encode_target(y_valid_raw, fit=False)
         elif isinstance(self.validate, float):
             train_positions, valid_positions = self._holdout(y_enc, seed)
             X_valid, y_valid = X_arr[valid_positions], y_enc[valid_positions]
@@ -325,6 +326,28 @@ class Fitting(LearnerContract):
         truth = self._decode_target(target)
         prediction = self._make_prediction(range(len(truth)), truth, output, with_prob=True)
         return {m.id: float(m.score(prediction)) for m in measures}
+
+
+def scalar_kind(value: Any) -> str:
+    """``"str"``, ``"bool"``, ``"number"`` or the type's name: the kinds labels must not mix."""
+    if isinstance(value, (str, np.str_)):
+        return "str"
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    return "number" if isinstance(value, numbers.Number) else type(value).__name__
+
+
+def _keep_label_types(y: Any) -> Any:
+    """``y``, except that a list mixing kinds of scalars becomes an object array.
+
+    NumPy would silently make ``[1, "a"]`` the strings ``["1", "a"]`` and ``[True, 2]`` the
+    numbers ``[1, 2]``; as an object array the labels keep their types, so the classifier's
+    label check can refuse the mix.
+    """
+    scalars = isinstance(y, (list, tuple)) and all(np.ndim(v) == 0 for v in y)
+    if scalars and len({scalar_kind(v) for v in y}) > 1:
+        return np.asarray(y, dtype=object)
+    return y
 
 
 def _warm_start_restorer(previous: TorchModel) -> Any:

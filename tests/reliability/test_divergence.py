@@ -280,7 +280,7 @@ def step(ctx: ContextTorch, value: float = 0.5) -> None:
 
 
 def test_accelerator_guard_defers_to_the_end_of_the_epoch():
-    guard, ctx = guard_context("raise")
+    guard, _ = guard_context("raise")
     guard.epoch_begin()
     assert guard.diverged(torch.tensor(1.0)) is False
     assert guard.diverged(torch.tensor(float("nan"))) is False  # no per-batch sync

@@ -124,7 +124,7 @@ def assert_unfitted(learner: Any, attributes_before: set[str]) -> None:
     with pytest.raises(NotFittedError):
         check_is_fitted(learner)
     with pytest.raises(NotFittedError):
-        learner.model  # noqa: B018
+        learner.model
     for name in ("model_", "n_features_in_", "feature_names_in_", "classes_"):
         assert not hasattr(learner, name)
 
@@ -215,7 +215,7 @@ def test_validation_data_of_another_width_keeps_the_previous_model():
 def test_warm_start_on_other_columns_keeps_the_previous_model():
     learner = fitted_learner(warm_start=True)
     before = snapshot(learner)
-    X, y = second_data(n_features=3)
+    X, _ = second_data(n_features=3)
     with pytest.raises(DataError):
         learner.fit(pd.DataFrame(X, columns=["a", "b", "zz"]), np.where(X[:, 0] > 0, "yes", "no"))
     assert_unchanged(learner, before)
