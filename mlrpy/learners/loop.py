@@ -240,8 +240,7 @@ class DivergenceGuard:
         finite = torch.isfinite(loss.detach()).all()
         if not self.per_batch:
             assert self._flag is not None
-            if not self.ctx.terminate:
-                self._flag |= ~finite
+            self._flag |= ~finite
             return False
         if bool(finite):
             if self.policy == "warn":

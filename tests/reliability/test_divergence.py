@@ -76,8 +76,9 @@ def assert_equal_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor])
 
 
 def regr_module(switch: dict[str, Any], **params: Any) -> Any:
+    # the CPU checks every batch; an accelerator per epoch (tested below on its own)
     params = {"epochs": 4, "batch_size": BATCH_SIZE, "random_state": 0, "shuffle": False,
-              "optimizer": "sgd", **params}
+              "optimizer": "sgd", "device": "cpu", **params}
     return lrn("regr.module", module=exploding_module(switch), **params)
 
 
@@ -99,7 +100,8 @@ def test_divergence_error_is_a_floating_point_error_with_advice():
 
 def test_a_huge_learning_rate_raises():
     X, y = load_diabetes(return_X_y=True)
-    learner = lrn("regr.mlp", epochs=5, random_state=0, optimizer="sgd", **{"opt.lr": 100.0})
+    learner = lrn("regr.mlp", epochs=5, random_state=0, optimizer="sgd", device="cpu",
+                  **{"opt.lr": 100.0})
     with pytest.raises(DivergenceError, match=r"at epoch \d+, batch \d+"):
         learner.fit(X, y)
     assert not hasattr(learner, "model_")
@@ -164,7 +166,7 @@ def test_warn_stops_and_keeps_the_weights_from_before_the_offending_batch(epoch,
 def test_warn_after_a_huge_learning_rate_keeps_the_last_finite_weights():
     X, y = load_diabetes(return_X_y=True)
     spy, log = weight_log()
-    learner = lrn("regr.mlp", epochs=5, random_state=0, optimizer="sgd", callbacks=[spy],
+    learner = lrn("regr.mlp", epochs=5, random_state=0, optimizer="sgd", callbacks=[spy], device="cpu",
                   on_nonfinite="warn", **{"opt.lr": 100.0})
     with pytest.warns(RuntimeWarning, match="training diverged"):
         learner.fit(X, y)
@@ -234,7 +236,7 @@ def test_ignore_trains_on_silently_and_prediction_then_refuses():
 @pytest.mark.parametrize("how", ["predict", "predict_proba", "predict_task"])
 def test_predicting_from_non_finite_weights_raises(how):
     task = tsk("iris")
-    learner = lrn("classif.mlp", epochs=1, random_state=0).train(task)
+    learner = lrn("classif.mlp", epochs=1, random_state=0, device="cpu").train(task)
     with torch.no_grad():
         learner.model.network[0].weight[0, 0] = float("inf")
     X = task.data(cols=task.feature_names)
@@ -362,3 +364,18 @@ def test_accelerator_branch_in_a_run_warns_and_keeps_the_epoch_start_weights(acc
     assert all_finite(kept)
     assert_equal_weights(kept, log[2 * BATCHES])  # the start of epoch 3
     assert learner.model.callbacks["history"]["epoch"].tolist() == [1, 2, 3]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("policy", ["raise", "warn"])
+def test_on_cuda_the_guard_acts_once_per_epoch(policy):
+    spy, log = weight_log()
+    learner = regr_module(explodes_at(2, 2), device="cuda", on_nonfinite=policy, callbacks=[spy])
+    if policy == "raise":
+        with pytest.raises(DivergenceError, match=r"in epoch 2\b"):
+            learner.fit(*data())
+        return
+    with pytest.warns(RuntimeWarning, match="epoch 2"):
+        learner.fit(*data())
+    kept = {k: v.cpu() for k, v in weights(learner).items()}
+    assert_equal_weights(kept, {k: v.cpu() for k, v in log[BATCHES].items()})  # the start of epoch 2
