@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from mlrpy import CallbackSet, lrn, torch_callback, tsk
-from mlrpy.resample import resample
 from mlrpy.errors import ParameterError, UnknownKeyError
+from mlrpy.resample import resample
 from mlrpy.resampling import rsmp
 
 
