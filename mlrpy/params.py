@@ -7,13 +7,17 @@ a callback, optimizer, loss or module. Values are validated one at a time when t
 
 from __future__ import annotations
 
+import collections.abc
 import copy
 import inspect
+import types
+import typing
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from mlrpy.dictionary import suggest
@@ -22,9 +26,12 @@ from mlrpy.errors import ParameterError, UnknownKeyError
 __all__ = [
     "Configurable",
     "ParamModel",
+    "bounds_label",
     "check_identifier",
+    "describe_parameters",
     "infer_param_set",
     "param_table",
+    "type_label",
 ]
 
 
@@ -56,14 +63,19 @@ def infer_param_set(
     """Build a parameter set from ``fn``'s signature.
 
     Annotation → type, default → default, no default → required, no annotation → ``Any``.
-    ``*args`` / ``**kwargs`` are ignored.
+    ``*args`` / ``**kwargs`` are ignored. Bounds and a description go into the annotation as
+    ``typing.Annotated[int, pydantic.Field(ge=1, description="...")]``, so the signature is
+    the one place a parameter is declared; defaults stay in the signature.
 
     Example:
+        >>> from typing import Annotated
+        >>> from pydantic import Field
         >>> from mlrpy.params import infer_param_set
-        >>> def init(self, alpha: float = 0.1, name="x"): ...
+        >>> def init(self, alpha: Annotated[float, Field(gt=0, description="step")] = 0.1, name="x"): ...
         >>> PS = infer_param_set(init, "Demo")
-        >>> PS.model_fields["alpha"].default, PS.model_fields["alpha"].annotation
-        (0.1, <class 'float'>)
+        >>> alpha = PS.model_fields["alpha"]
+        >>> alpha.default, alpha.annotation, alpha.description, alpha.metadata
+        (0.1, <class 'float'>, 'step', [Gt(gt=0)])
     """
     skip = set(skip)
     try:
@@ -77,9 +89,26 @@ def infer_param_set(
         annotation = hints.get(name, Any)
         if annotation is inspect.Parameter.empty:
             annotation = Any
+        if _field_default_of(annotation) is not PydanticUndefined:
+            raise ParameterError(
+                f"{model_name}: parameter '{name}' states its default inside Annotated[..., "
+                f"Field(...)]; write it in the signature instead ({name}: ... = <default>)"
+            )
         default = ... if p.default is inspect.Parameter.empty else p.default
         fields[name] = (annotation, default)
     return create_model(model_name, __base__=ParamModel, **fields)
+
+
+def _field_default_of(annotation: Any) -> Any:
+    """The default a ``Field(...)`` inside a top-level ``Annotated`` states, if any."""
+    if typing.get_origin(annotation) is not Annotated:
+        return PydanticUndefined
+    for meta in typing.get_args(annotation)[1:]:
+        if isinstance(meta, FieldInfo) and (
+            meta.default is not PydanticUndefined or meta.default_factory is not None
+        ):
+            return meta.default
+    return PydanticUndefined
 
 
 def _field_adapter(param_set: type[BaseModel], name: str) -> TypeAdapter[Any]:
@@ -132,42 +161,145 @@ def validate_all(param_set: type[BaseModel], values: dict[str, Any], prefix: str
 
 def defaults_of(param_set: type[BaseModel]) -> dict[str, Any]:
     """Defaults of the fields that have one (required fields are absent)."""
-    out = {}
-    for name, field in param_set.model_fields.items():
-        if field.default is not PydanticUndefined:
-            out[name] = field.default
-        elif field.default_factory is not None:
-            out[name] = field.default_factory()  # type: ignore[call-arg]
+    defaults = {name: _default_of(field) for name, field in param_set.model_fields.items()}
+    return {name: d for name, d in defaults.items() if d is not PydanticUndefined}
+
+
+def _default_of(field: FieldInfo) -> Any:
+    """The field's default (``default_factory`` called), or ``PydanticUndefined`` if required."""
+    if field.default is not PydanticUndefined:
+        return field.default
+    if field.default_factory is not None:
+        return field.default_factory()  # type: ignore[call-arg]
+    return PydanticUndefined
+
+
+_BOUND_SIGNS = (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
+
+
+def _flat_metadata(metadata: Iterable[Any]) -> list[Any]:
+    """Constraint objects, with those of nested ``Field(...)`` objects pulled out."""
+    out: list[Any] = []
+    for m in metadata:
+        out.extend(_flat_metadata(m.metadata) if isinstance(m, FieldInfo) else [m])
     return out
 
 
-def _type_name(annotation: Any) -> str:
+def _bounds(metadata: Iterable[Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for m in _flat_metadata(metadata):
+        for attr in ("gt", "ge", "lt", "le", "min_length", "max_length"):
+            if getattr(m, attr, None) is not None:
+                found[attr] = getattr(m, attr)
+    return found
+
+
+def bounds_label(metadata: Iterable[Any]) -> str:
+    """The constraints in pydantic metadata as text: ``">= 1"``, ``"in (0, 1)"``, ``""``.
+
+    Example:
+        >>> from pydantic import Field
+        >>> from mlrpy.params import bounds_label
+        >>> bounds_label(Field(gt=0, lt=1).metadata), bounds_label(Field(ge=1).metadata)
+        ('in (0, 1)', '>= 1')
+    """
+    b = _bounds(metadata)
+    lower = next(((k, b[k]) for k in ("gt", "ge") if k in b), None)
+    upper = next(((k, b[k]) for k in ("lt", "le") if k in b), None)
+    parts = []
+    if lower and upper:
+        opening, closing = "(" if lower[0] == "gt" else "[", ")" if upper[0] == "lt" else "]"
+        parts.append(f"in {opening}{lower[1]!r}, {upper[1]!r}{closing}")
+    else:
+        parts += [f"{sign} {b[k]!r}" for k, sign in _BOUND_SIGNS if k in b]
+    if "min_length" in b:
+        parts.append("non-empty" if b["min_length"] == 1 else f"length >= {b['min_length']}")
+    if "max_length" in b:
+        parts.append(f"length <= {b['max_length']}")
+    return ", ".join(parts)
+
+
+def type_label(annotation: Any) -> str:
+    """A short, readable name of a type annotation (bounds of nested ``Annotated`` types in
+    parentheses).
+
+    Example:
+        >>> from typing import Annotated, Literal
+        >>> from pydantic import Field
+        >>> from mlrpy.params import type_label
+        >>> type_label(int | None), type_label(Literal["min", "max"])
+        ('int | None', "'min' | 'max'")
+        >>> type_label(Annotated[float, Field(gt=0)] | list[Annotated[float, Field(gt=0)]])
+        'float (> 0) | list[float (> 0)]'
+    """
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if annotation is Any:
         return "any"
-    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+    if annotation is None or annotation is type(None):
+        return "None"
+    if origin is Annotated:
+        bounds = bounds_label(args[1:])
+        return f"{type_label(args[0])} ({bounds})" if bounds else type_label(args[0])
+    if origin in (Union, types.UnionType):
+        return " | ".join(type_label(a) for a in args)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin is collections.abc.Callable or annotation is collections.abc.Callable:
+        return "callable"
+    if origin is not None and args:
+        inner = ", ".join("..." if a is Ellipsis else type_label(a) for a in args)
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def describe_parameters(param_set: type[BaseModel]) -> list[dict[str, Any]]:
+    """One dict per parameter: ``name``, ``type``, ``required``, ``default``, ``bounds`` and
+    ``description``, for documentation and printing.
+
+    Example:
+        >>> from mlrpy import t_clbk
+        >>> from mlrpy.params import describe_parameters
+        >>> describe_parameters(t_clbk("progress").param_set)[0]["bounds"]
+        'in [0, 16]'
+    """
+    rows = []
+    for name, field in param_set.model_fields.items():
+        default = _default_of(field)
+        rows.append(
+            {
+                "name": name,
+                "type": type_label(field.annotation),
+                "required": default is PydanticUndefined,
+                "default": None if default is PydanticUndefined else default,
+                "bounds": bounds_label(field.metadata),
+                "description": field.description or "",
+            }
+        )
+    return rows
 
 
 def param_table(param_set: type[BaseModel], values: dict[str, Any]) -> pd.DataFrame:
-    """mlr3-style table: id, type, lower, upper, default, value."""
+    """mlr3-style table: id, type, lower, upper, default, value, description."""
     rows = []
     for name, field in param_set.model_fields.items():
-        lower = upper = None
-        for m in field.metadata:
-            lower = getattr(m, "ge", getattr(m, "gt", lower))
-            upper = getattr(m, "le", getattr(m, "lt", upper))
-        default = field.default if field.default is not PydanticUndefined else "<required>"
+        b = _bounds(field.metadata)
+        default = _default_of(field)
         rows.append(
             {
                 "id": name,
-                "type": _type_name(field.annotation),
-                "lower": lower,
-                "upper": upper,
-                "default": default,
+                "type": type_label(field.annotation),
+                "lower": b.get("ge", b.get("gt")),
+                "upper": b.get("le", b.get("lt")),
+                "default": "<required>" if default is PydanticUndefined else default,
                 "value": values.get(name, ""),
+                "description": field.description or "",
             }
         )
+    columns = ["id", "type", "lower", "upper", "default", "value", "description"]
     # object columns keep ints as ints next to None (pandas would turn them into floats)
-    return pd.DataFrame(rows, columns=["id", "type", "lower", "upper", "default", "value"], dtype=object)
+    return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
 class Configurable:
