@@ -7,39 +7,29 @@ needs validation data (``validate=...`` or ``fit(..., validation_data=...)``).
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 from pydantic import Field
 
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
-from mlrpy.errors import ParameterError
-from mlrpy.params import ParamModel
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.monitor import CallbackSetMonitor, MinDelta, Mode, Monitor
+from mlrpy.callbacks.registry import mlr_callbacks
 
-__all__ = ["CallbackSetEarlyStopping", "EarlyStoppingParams", "early_stopping"]
-
-
-class EarlyStoppingParams(ParamModel):
-    patience: int = Field(1, ge=1, description="evaluations without improvement before stopping")
-    min_delta: float = Field(0.0, ge=0, description="smallest change that counts as an improvement")
-    restore_best_weights: bool = Field(False, description="load the best evaluation's weights at the end")
-    monitor: str | None = Field(
-        None, description="validation measure id or 'loss'; default: the first validation measure"
-    )
+__all__ = ["CallbackSetEarlyStopping", "early_stopping"]
 
 
-class CallbackSetEarlyStopping(CallbackSet):
+class CallbackSetEarlyStopping(CallbackSetMonitor):
     """Stops training after ``patience`` evaluations without improvement (mlr3torch's
     internal early stopping).
 
     Only evaluation epochs count (those with validation scores, see ``eval_freq``). The
-    monitored score is ``monitor`` (a validation measure id or ``"loss"``); by default the
-    first of the learner's ``measures_valid``, or the validation loss when there are none.
-    Whether lower is better comes from the measure's ``minimize`` (the loss is minimised). A
-    score improves on the best so far when it is better by more than ``min_delta``; after
-    ``patience`` evaluations in a row without improvement the callback sets
-    ``ctx.terminate = True`` (the epoch still finishes).
+    watched score is ``monitor``: by default the first of the learner's ``measures_valid``,
+    or the validation loss when there are none; whether lower is better comes from the
+    measure's ``minimize`` unless ``mode`` says otherwise. A score improves on the best so
+    far when it is better by more than ``min_delta`` (NaN never does); after ``patience``
+    evaluations in a row without improvement the callback sets ``ctx.terminate = True`` (the
+    epoch still finishes). Resuming a run that early stopping ended trains no further epoch.
 
     With ``restore_best_weights`` the network's weights of the best evaluation are copied and
     loaded back at ``on_end``, and ``ctx.last_scores_valid`` (so the learner's
@@ -48,12 +38,6 @@ class CallbackSetEarlyStopping(CallbackSet):
     State (``learner.model.callbacks["early_stopping"]``): a dict with ``best_epoch``,
     ``best_score``, ``best_scores``, ``stagnation``, ``monitor`` and ``minimize``. The
     learner's ``internal_tuned_values`` is ``{"epochs": best_epoch}``.
-
-    Args:
-        patience: evaluations without improvement before stopping (>= 1).
-        min_delta: the smallest change that counts as an improvement (>= 0).
-        restore_best_weights: load the best evaluation's weights when training ends.
-        monitor: a validation measure id or ``"loss"``; ``None`` picks the default above.
 
     Example:
         >>> from mlrpy import lrn, tsk
@@ -69,16 +53,19 @@ class CallbackSetEarlyStopping(CallbackSet):
 
     def __init__(
         self,
-        patience: int = 1,
-        min_delta: float = 0.0,
-        restore_best_weights: bool = False,
-        monitor: str | None = None,
+        patience: Annotated[
+            int, Field(ge=1, description="evaluations without improvement before training stops")
+        ] = 1,
+        min_delta: MinDelta = 0.0,
+        restore_best_weights: Annotated[
+            bool, Field(description="load the best evaluation's weights when training ends")
+        ] = False,
+        monitor: Monitor = None,
+        mode: Mode = "auto",
     ) -> None:
+        super().__init__(monitor=monitor, mode=mode, min_delta=min_delta)
         self.patience = patience
-        self.min_delta = min_delta
         self.restore_best_weights = restore_best_weights
-        self.monitor = monitor
-        self.minimize = True
         self.best_epoch: int | None = None
         self.best_score: float | None = None
         self.best_scores: dict[str, float] | None = None
@@ -86,46 +73,20 @@ class CallbackSetEarlyStopping(CallbackSet):
         self.best_weights: dict[str, torch.Tensor] | None = None
 
     def on_begin(self) -> None:
-        ctx = self.ctx
-        if ctx.loader_valid is None:
-            raise ParameterError(
-                f"Callback '{self.id}' needs validation data, but this run has none; set "
-                "validate= (a fraction, 'predefined', or 'test' inside resample()) or pass "
-                "fit(..., validation_data=(X_valid, y_valid))"
-            )
-        measures = {m.id: m for m in ctx.measures_valid}
-        if self.monitor is None:
-            self.monitor = next(iter(measures), "loss")
-        if self.monitor == "loss":
-            self.minimize = True
-        elif self.monitor in measures:
-            self.minimize = bool(measures[self.monitor].minimize)
-        else:
-            valid = ["loss", *measures]
-            raise ParameterError(
-                f"Callback '{self.id}': monitor={self.monitor!r} is not a validation score; "
-                f"valid: {', '.join(repr(v) for v in valid)} (add the measure to measures_valid)"
-            )
-
-    def _improves(self, score: float) -> bool:
-        if math.isnan(score):
-            return False
-        if self.best_score is None or math.isnan(self.best_score):
-            return True
-        if self.minimize:
-            return score < self.best_score - self.min_delta
-        return score > self.best_score + self.min_delta
+        self.resolve_monitor()
+        if self.stagnation >= self.patience and self.ctx.resumed_from is not None:
+            # the interrupted run had already stopped here: resuming it trains nothing more
+            self.ctx.terminate = True
 
     def on_epoch_end(self) -> None:
         ctx = self.ctx
-        scores = ctx.last_scores_valid
-        if scores is None:  # not an evaluation epoch
+        score = self.current_score()
+        if score is None:  # not an evaluation epoch
             return
-        score = float(scores[self.monitor])  # type: ignore[index]
-        if self._improves(score):
+        if self.improves(score, self.best_score):
             self.best_epoch = ctx.epoch
             self.best_score = score
-            self.best_scores = dict(scores)
+            self.best_scores = dict(ctx.last_scores_valid)  # type: ignore[arg-type]
             self.stagnation = 0
             if self.restore_best_weights:
                 assert ctx.network is not None
@@ -169,10 +130,5 @@ class CallbackSetEarlyStopping(CallbackSet):
         self.best_weights = state.get("best_weights")
 
 
-early_stopping = TorchCallback(
-    "early_stopping",
-    CallbackSetEarlyStopping,
-    param_set=EarlyStoppingParams,
-    label="Early Stopping",
-    man=CallbackSetEarlyStopping.__doc__,
-)
+early_stopping = TorchCallback("early_stopping", CallbackSetEarlyStopping, label="Early Stopping")
+mlr_callbacks.add(early_stopping)

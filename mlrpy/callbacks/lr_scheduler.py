@@ -19,20 +19,27 @@ from typing import Any, ClassVar
 import torch
 from pydantic import create_model
 
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.history import log_to_history
+from mlrpy.callbacks.monitor import resolve_monitor
 from mlrpy.errors import ParameterError
 from mlrpy.params import ParamModel
 
 __all__ = [
     "CallbackSetLRScheduler",
     "CallbackSetLRSchedulerPerBatch",
+    "Factors",
     "as_lr_scheduler",
     "scheduler_param_set",
     "unwrap_optimizer",
 ]
 
 _ReduceLROnPlateau = torch.optim.lr_scheduler.ReduceLROnPlateau
+
+#: ``lr_lambda`` of ``LambdaLR`` and ``MultiplicativeLR``: one function of the epoch count, or
+#: one per parameter group
+Factors = collections.abc.Callable[[int], float] | list[collections.abc.Callable[[int], float]]
 
 
 def unwrap_optimizer(optimizer: Any) -> Any:
@@ -56,13 +63,15 @@ class CallbackSetLRScheduler(CallbackSet):
     Subclasses set :attr:`scheduler_class` (a ``torch.optim.lr_scheduler`` class) and
     :attr:`step_on_epoch`. The constructor's keyword arguments are passed to the scheduler.
 
-    * ``on_begin`` builds the scheduler on the run's optimizer (restoring a loaded state);
+    * ``on_begin`` builds the scheduler on the run's optimizer (restoring a loaded state,
+      and the optimizer's learning rates and momenta, which building a scheduler resets);
     * ``on_epoch_begin`` records the learning rate of the first parameter group, which
       ``on_before_valid`` logs as the ``lr`` column of ``history`` (when present);
     * the scheduler steps in ``on_epoch_end`` (``step_on_epoch=True``) or in
       ``on_batch_end`` (:class:`CallbackSetLRSchedulerPerBatch`).
       ``ReduceLROnPlateau`` steps with the first validation measure (or the validation
-      loss when no measure is set), only in epochs with validation.
+      loss when no measure is set), only in epochs with validation (see
+      :func:`mlrpy.callbacks.monitor.resolve_monitor`).
 
     State: the scheduler's ``state_dict()``.
     """
@@ -88,23 +97,23 @@ class CallbackSetLRScheduler(CallbackSet):
         return cls(optimizer, **args)
 
     def _plateau_args(self, args: dict[str, Any]) -> dict[str, Any]:
-        ctx = self.ctx
-        if ctx.loader_valid is None:
-            raise ParameterError(
-                f"Callback '{self.id}' steps on validation scores, but the learner has no "
-                f"validation data: set validate= (e.g. 0.2) or pass validation_data to fit()"
-            )
-        measures = list(ctx.measures_valid or [])
-        self._metric = measures[0].id if measures else "loss"
-        if args.get("mode") is None:
-            args["mode"] = "min" if not measures or measures[0].minimize else "max"
+        """``ReduceLROnPlateau``'s arguments for this run; sets the watched score."""
+        self._metric, minimize = resolve_monitor(self.ctx, self.id, None)
+        if args.get("mode") in (None, "auto"):
+            args["mode"] = "min" if minimize else "max"
         return args
 
     def on_begin(self) -> None:
-        self.scheduler = self._make_scheduler(unwrap_optimizer(self.ctx.optimizer))
+        optimizer = unwrap_optimizer(self.ctx.optimizer)
+        # Building a scheduler rewrites the optimizer's learning rates (and OneCycleLR its
+        # momenta) to the schedule's start; a restored run must keep the restored values.
+        restored = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+        self.scheduler = self._make_scheduler(optimizer)
         if self._pending_state is not None:
             self.scheduler.load_state_dict(self._pending_state)
             self._pending_state = None
+            for group, values in zip(optimizer.param_groups, restored):
+                group.update(values)
 
     # -- stepping ---------------------------------------------------------------------------
     def on_epoch_begin(self) -> None:
