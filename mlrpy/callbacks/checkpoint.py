@@ -13,17 +13,18 @@ import random
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import torch
 from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.registry import mlr_callbacks
 from mlrpy.errors import CheckpointError
 from mlrpy.io import atomic_write
-from mlrpy.params import ParamModel
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -39,13 +40,6 @@ __all__ = [
 EXAMPLE = 't_clbk("checkpoint", path="runs/mlp", freq=5)'
 CHECKPOINT_FORMAT = 1
 _FILE = re.compile(r"^checkpoint_(\d+)\.pt$")
-
-
-class CheckpointParams(ParamModel):
-    path: str | Callable[[], Any] = Field(
-        description="folder for the checkpoint files, or a zero-argument callable returning one"
-    )
-    freq: int = Field(1, ge=1, description="save after every freq-th epoch (and at the end)")
 
 
 def resolve_path(path: str | os.PathLike[str] | Callable[[], Any]) -> Path:
@@ -111,12 +105,8 @@ class CallbackSetCheckpoint(CallbackSet):
     saves are those of the finished epoch.
 
     A new run refuses a folder that already holds checkpoints (another run's); resume that
-    run with ``resume=True`` or pick another folder.
-
-    Args:
-        path: the folder, or a zero-argument callable returning one (so parallel runs, e.g.
-            in a grid search, can write to distinct folders).
-        freq: save after every ``freq``-th epoch; the last epoch is always saved.
+    run with ``resume=True`` or pick another folder. A callable ``path`` lets parallel runs
+    (e.g. in a grid search) write to distinct folders.
 
     Example:
         >>> import os, tempfile
@@ -132,7 +122,16 @@ class CallbackSetCheckpoint(CallbackSet):
     weight = float("inf")
     saves_other_states = True
 
-    def __init__(self, path: str | Callable[[], Any], freq: int = 1) -> None:
+    def __init__(
+        self,
+        path: Annotated[
+            str | Callable[[], Any],
+            Field(description="the folder for the checkpoint files, or a function returning one"),
+        ],
+        freq: Annotated[
+            int, Field(ge=1, description="save after every freq-th epoch (the last epoch is always saved)")
+        ] = 1,
+    ) -> None:
         self.path = path
         self.freq = freq
         self.folder: Path | None = None
@@ -191,7 +190,7 @@ class CallbackSetCheckpoint(CallbackSet):
 checkpoint = TorchCallback(
     "checkpoint",
     CallbackSetCheckpoint,
-    param_set=CheckpointParams,
     label="Checkpoint",
     man=man_with_example(CallbackSetCheckpoint, EXAMPLE),
 )
+mlr_callbacks.add(checkpoint)

@@ -5,20 +5,17 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.registry import mlr_callbacks
 from mlrpy.callbacks.running_mean import EpochLoss
-from mlrpy.params import ParamModel
 
 EXAMPLE = 't_clbk("csv_logger", path="log/history.csv")'
-
-
-class CSVLoggerParams(ParamModel):
-    path: str = Field(min_length=1, description="the CSV file to write")
 
 
 class CallbackSetCSVLogger(CallbackSet):
@@ -30,10 +27,7 @@ class CallbackSetCSVLogger(CallbackSet):
     ``train.<measure>`` for ``measures_train`` and ``valid.loss`` / ``valid.<measure>``
     when there is validation data; cells of epochs without evaluation stay empty. A new run
     overwrites the file; a resumed run (``ctx.epoch > 0`` at the start) appends to it
-    without a second header.
-
-    Args:
-        path: the CSV file; missing parent folders are created.
+    without a second header. Missing parent folders of ``path`` are created.
 
     Example:
         >>> import os, tempfile
@@ -48,7 +42,9 @@ class CallbackSetCSVLogger(CallbackSet):
         ['epoch', 'train.loss', 'valid.loss']
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(
+        self, path: Annotated[str, Field(min_length=1, description="the CSV file to write")]
+    ) -> None:
         self.path = Path(path)
         self._file: Any = None
         self._writer: Any = None
@@ -93,7 +89,7 @@ class CallbackSetCSVLogger(CallbackSet):
 csv_logger = TorchCallback(
     "csv_logger",
     CallbackSetCSVLogger,
-    param_set=CSVLoggerParams,
     label="CSV Logger",
     man=man_with_example(CallbackSetCSVLogger, EXAMPLE),
 )
+mlr_callbacks.add(csv_logger)

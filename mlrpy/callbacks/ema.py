@@ -3,20 +3,17 @@ the final model."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
-from mlrpy.params import ParamModel
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.registry import mlr_callbacks
 
 EXAMPLE = 't_clbk("ema", decay=0.999)'
-
-
-class EMAParams(ParamModel):
-    decay: float = Field(0.999, gt=0, lt=1, description="weight of the old average in each update")
 
 
 class CallbackSetEMA(CallbackSet):
@@ -30,11 +27,7 @@ class CallbackSetEMA(CallbackSet):
     Validation uses the averaged weights: they are swapped into the network in
     ``on_before_valid`` and the training weights are swapped back in ``on_epoch_end``. When
     training ends (``on_end``) the averaged weights are copied into the network, so
-    prediction uses them.
-
-    Args:
-        decay: the weight of the old average in each update, in (0, 1); ``1 / (1 - decay)``
-            is roughly the number of steps averaged over.
+    prediction uses them. ``1 / (1 - decay)`` is roughly the number of steps averaged over.
 
     State: ``{"decay": ..., "updates": number of updates, "averages": {name: tensor}}``.
 
@@ -47,7 +40,12 @@ class CallbackSetEMA(CallbackSet):
         (10, ['0.bias', '0.weight'])
     """
 
-    def __init__(self, decay: float = 0.999) -> None:
+    def __init__(
+        self,
+        decay: Annotated[
+            float, Field(gt=0, lt=1, description="the weight of the old average in each update")
+        ] = 0.999,
+    ) -> None:
         self.decay = decay
         self.updates = 0
         self.averages: dict[str, torch.Tensor] = {}
@@ -128,7 +126,7 @@ class CallbackSetEMA(CallbackSet):
 ema = TorchCallback(
     "ema",
     CallbackSetEMA,
-    param_set=EMAParams,
     label="Exponential Moving Average",
     man=man_with_example(CallbackSetEMA, EXAMPLE),
 )
+mlr_callbacks.add(ema)

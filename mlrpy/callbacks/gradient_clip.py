@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import torch
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
-from mlrpy.params import ParamModel
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.registry import mlr_callbacks
 
 EXAMPLE = 't_clbk("gradient_clip", max_norm=1.0)'
-
-
-class GradientClipParams(ParamModel):
-    max_norm: float | None = Field(1.0, gt=0, description="largest total gradient norm (mode 'norm')")
-    value: float | None = Field(None, gt=0, description="largest absolute gradient entry (mode 'value')")
-    mode: Literal["norm", "value"] = Field("norm", description="clip the total norm or each entry")
-    norm_type: float = Field(2.0, gt=0, description="p of the p-norm (inf for the max norm)")
-    error_if_nonfinite: bool = Field(False, description="raise if the total norm is nan or inf")
-
-    @model_validator(mode="after")
-    def _needs_threshold(self) -> GradientClipParams:
-        if self.mode == "norm" and self.max_norm is None:
-            raise ValueError("mode='norm' needs max_norm")
-        if self.mode == "value" and self.value is None:
-            raise ValueError("mode='value' needs value")
-        return self
 
 
 class CallbackSetGradientClip(CallbackSet):
@@ -37,13 +22,6 @@ class CallbackSetGradientClip(CallbackSet):
     is at most ``max_norm`` (``torch.nn.utils.clip_grad_norm_``); ``mode="value"`` clamps
     every entry to ``[-value, value]`` (``torch.nn.utils.clip_grad_value_``). With
     ``mixed_precision`` and a grad scaler the gradients are unscaled first.
-
-    Args:
-        max_norm: the largest total gradient norm (> 0), used with ``mode="norm"``.
-        value: the largest absolute gradient entry (> 0), used with ``mode="value"``.
-        mode: ``"norm"`` (default) or ``"value"``.
-        norm_type: ``p`` of the p-norm (> 0; ``float("inf")`` for the max norm).
-        error_if_nonfinite: raise if the total norm is NaN or infinite.
 
     Example:
         >>> from mlrpy import lrn, t_clbk, tsk
@@ -55,12 +33,26 @@ class CallbackSetGradientClip(CallbackSet):
 
     def __init__(
         self,
-        max_norm: float | None = 1.0,
-        value: float | None = None,
-        mode: Literal["norm", "value"] = "norm",
-        norm_type: float = 2.0,
-        error_if_nonfinite: bool = False,
+        max_norm: Annotated[
+            float | None, Field(gt=0, description="the largest total gradient norm (mode 'norm')")
+        ] = 1.0,
+        value: Annotated[
+            float | None, Field(gt=0, description="the largest absolute gradient entry (mode 'value')")
+        ] = None,
+        mode: Annotated[
+            Literal["norm", "value"], Field(description="clip the total norm or every entry")
+        ] = "norm",
+        norm_type: Annotated[
+            float, Field(gt=0, description="p of the p-norm (float('inf') for the max norm)")
+        ] = 2.0,
+        error_if_nonfinite: Annotated[
+            bool, Field(description="raise if the total norm is NaN or infinite")
+        ] = False,
     ) -> None:
+        if mode == "norm" and max_norm is None:
+            raise ValueError("mode='norm' needs max_norm")
+        if mode == "value" and value is None:
+            raise ValueError("mode='value' needs value")
         self.max_norm = max_norm
         self.value = value
         self.mode = mode
@@ -92,7 +84,7 @@ class CallbackSetGradientClip(CallbackSet):
 gradient_clip = TorchCallback(
     "gradient_clip",
     CallbackSetGradientClip,
-    param_set=GradientClipParams,
     label="Gradient Clipping",
     man=man_with_example(CallbackSetGradientClip, EXAMPLE),
 )
+mlr_callbacks.add(gradient_clip)

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.registry import mlr_callbacks
 from mlrpy.callbacks.running_mean import EpochLoss
+
+__all__ = ["CallbackSetHistory", "columns_of", "history", "log_to_history", "rows_of"]
+
+
+def columns_of(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Rows as columns: column name → 1-D numpy array (``NaN`` where a row lacks the column),
+    in order of first appearance. ``pandas.DataFrame(columns_of(rows))`` is the table.
+
+    Example:
+        >>> from mlrpy.callbacks.history import columns_of
+        >>> columns_of([{"epoch": 1, "loss": 0.5}, {"epoch": 2}])
+        {'epoch': array([1, 2]), 'loss': array([0.5, nan])}
+    """
+    frame = pd.DataFrame(rows)
+    return {str(name): frame[name].to_numpy() for name in frame.columns}
+
+
+def rows_of(state: Any) -> list[dict[str, Any]]:
+    """The rows of a column state (or of a ``DataFrame``, the format of older saves)."""
+    if state is None:
+        return []
+    return [{str(k): v for k, v in row.items()} for row in pd.DataFrame(state).to_dict("records")]
 
 
 class CallbackSetHistory(CallbackSet):
@@ -20,18 +46,22 @@ class CallbackSetHistory(CallbackSet):
 
     With ``warm_start`` or ``resume`` the saved rows are restored and new epochs are appended.
 
-    State: a :class:`pandas.DataFrame`, stored in ``learner.model.callbacks["history"]``.
+    State (``learner.model.callbacks["history"]``): the table as plain columns, a dict of
+    column name → 1-D numpy array; ``pandas.DataFrame(state)`` gives it as a data frame.
 
     Example:
+        >>> import pandas as pd
         >>> from mlrpy import lrn, tsk
         >>> learner = lrn("classif.mlp", epochs=3, callbacks=["history"], random_state=0)
-        >>> _ = learner.train(tsk("iris"))
-        >>> learner.model.callbacks["history"]["epoch"].tolist()
+        >>> state = learner.train(tsk("iris")).model.callbacks["history"]
+        >>> state["epoch"].tolist()
         [1, 2, 3]
+        >>> pd.DataFrame(state).columns.tolist()
+        ['epoch', 'train.loss']
     """
 
     def __init__(self) -> None:
-        self.rows: list[dict[Any, Any]] = []
+        self.rows: list[dict[str, Any]] = []
         self._loss = EpochLoss()
         self._extra: dict[str, Any] = {}
 
@@ -49,7 +79,8 @@ class CallbackSetHistory(CallbackSet):
 
     def on_epoch_end(self) -> None:
         ctx = self.ctx
-        row: dict[str, Any] = {"epoch": ctx.epoch, "train.loss": self._loss.value()}
+        loss = self._loss.value()
+        row: dict[str, Any] = {"epoch": ctx.epoch, "train.loss": math.nan if loss is None else loss}
         for name, value in (ctx.last_scores_train or {}).items():
             row[f"train.{name}"] = value
         for name, value in (ctx.last_scores_valid or {}).items():
@@ -57,11 +88,11 @@ class CallbackSetHistory(CallbackSet):
         row.update(self._extra)
         self.rows.append(row)
 
-    def state_dict(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows)
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return columns_of(self.rows)
 
-    def load_state_dict(self, state: pd.DataFrame) -> None:
-        self.rows = [dict(r) for r in state.to_dict("records")] if state is not None else []
+    def load_state_dict(self, state: Any) -> None:
+        self.rows = rows_of(state)
 
 
 def log_to_history(ctx: Any, name: str, value: Any) -> None:
@@ -71,9 +102,5 @@ def log_to_history(ctx: Any, name: str, value: Any) -> None:
             cb.log(name, value)
 
 
-history = TorchCallback(
-    "history",
-    CallbackSetHistory,
-    label="History",
-    man=CallbackSetHistory.__doc__,
-)
+history = TorchCallback("history", CallbackSetHistory, label="History")
+mlr_callbacks.add(history)

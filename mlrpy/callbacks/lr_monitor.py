@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-import pandas as pd
+import numpy as np
 from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
-from mlrpy.callbacks.history import log_to_history
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.history import columns_of, log_to_history, rows_of
 from mlrpy.callbacks.lr_scheduler import unwrap_optimizer
-from mlrpy.params import ParamModel
+from mlrpy.callbacks.registry import mlr_callbacks
 
 EXAMPLE = 't_clbk("lr_monitor", per_batch=True)'
-
-
-class LRMonitorParams(ParamModel):
-    per_batch: bool = Field(False, description="one row per batch instead of one per epoch")
 
 
 class CallbackSetLRMonitor(CallbackSet):
@@ -30,23 +27,25 @@ class CallbackSetLRMonitor(CallbackSet):
     ``lr.0``, ``lr.1``, ... for several. The epoch's first rate also goes into ``history`` as
     column ``lr``.
 
-    Args:
-        per_batch: record every batch instead of every epoch.
-
-    State: a :class:`pandas.DataFrame` of the rows.
+    State: the rows as plain columns, a dict of column name → 1-D numpy array
+    (``pandas.DataFrame(state)`` gives the table).
 
     Example:
+        >>> import pandas as pd
         >>> from mlrpy import lrn, t_clbk, tsk
         >>> learner = lrn("classif.mlp", epochs=3, random_state=0, **{"opt.lr": 0.01},
         ...               callbacks=[t_clbk("lr_step", step_size=1, gamma=0.5), "lr_monitor"])
-        >>> learner.train(tsk("iris")).model.callbacks["lr_monitor"]
+        >>> pd.DataFrame(learner.train(tsk("iris")).model.callbacks["lr_monitor"])
            epoch      lr
         0      1  0.0100
         1      2  0.0050
         2      3  0.0025
     """
 
-    def __init__(self, per_batch: bool = False) -> None:
+    def __init__(
+        self,
+        per_batch: Annotated[bool, Field(description="one row per batch instead of one per epoch")] = False,
+    ) -> None:
         self.per_batch = per_batch
         self.rows: list[dict[str, Any]] = []
         self._epoch_lr: float | None = None
@@ -72,18 +71,17 @@ class CallbackSetLRMonitor(CallbackSet):
     def on_before_valid(self) -> None:
         log_to_history(self.ctx, "lr", self._epoch_lr)
 
-    def state_dict(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows)
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return columns_of(self.rows)
 
-    def load_state_dict(self, state: pd.DataFrame) -> None:
-        records = state.to_dict("records") if state is not None else []
-        self.rows = [{str(k): v for k, v in r.items()} for r in records]
+    def load_state_dict(self, state: Any) -> None:
+        self.rows = rows_of(state)
 
 
 lr_monitor = TorchCallback(
     "lr_monitor",
     CallbackSetLRMonitor,
-    param_set=LRMonitorParams,
     label="Learning Rate Monitor",
     man=man_with_example(CallbackSetLRMonitor, EXAMPLE),
 )
+mlr_callbacks.add(lr_monitor)

@@ -3,35 +3,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Annotated
 
 import torch
 from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import TorchCallback
-from mlrpy.callbacks.lr_scheduler import CallbackSetLRScheduler
-from mlrpy.params import ParamModel
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.lr_scheduler import CallbackSetLRScheduler, Factors
+from mlrpy.callbacks.registry import mlr_callbacks
 
 EXAMPLE = 't_clbk("lr_multiplicative", lr_lambda=lambda epoch: 0.95)'
-
-
-class LRMultiplicativeParams(ParamModel):
-    lr_lambda: Callable[[int], float] | list[Callable[[int], float]] = Field(
-        description="epoch -> factor (or one function per parameter group)"
-    )
 
 
 class CallbackSetLRMultiplicative(CallbackSetLRScheduler):
     """Multiplicative decay: ``torch.optim.lr_scheduler.MultiplicativeLR``, stepped after
     every epoch.
 
-    After epoch ``e`` the learning rate is multiplied by ``lr_lambda(e)``.
-
-    Args:
-        lr_lambda: a function of the epoch count returning the factor, or a list with one
-            such function per parameter group. Use a module-level function (not a lambda)
-            if the learner must be pickled.
+    After epoch ``e`` the learning rate is multiplied by ``lr_lambda(e)``. Use a
+    module-level function (not a lambda) if the learner must be pickled.
 
     The learning rate used in each epoch goes into ``history`` as column ``lr``.
     State: the scheduler's ``state_dict()``.
@@ -47,14 +37,19 @@ class CallbackSetLRMultiplicative(CallbackSetLRScheduler):
 
     scheduler_class = torch.optim.lr_scheduler.MultiplicativeLR
 
-    def __init__(self, lr_lambda: Callable[[int], float] | list[Callable[[int], float]]) -> None:
+    def __init__(
+        self,
+        lr_lambda: Annotated[
+            Factors, Field(description="epoch count -> factor applied after that epoch; or one per group")
+        ],
+    ) -> None:
         super().__init__(lr_lambda=lr_lambda)
 
 
 lr_multiplicative = TorchCallback(
     "lr_multiplicative",
     CallbackSetLRMultiplicative,
-    param_set=LRMultiplicativeParams,
     label="Multiplicative Decay",
     man=man_with_example(CallbackSetLRMultiplicative, EXAMPLE),
 )
+mlr_callbacks.add(lr_multiplicative)

@@ -8,9 +8,11 @@ import torch
 from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import TorchCallback
+from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.lr_scheduler import CallbackSetLRSchedulerPerBatch
-from mlrpy.params import ParamModel
+from mlrpy.callbacks.registry import mlr_callbacks
+
+__all__ = ["CallbackSetLROneCycle", "lr_one_cycle"]
 
 EXAMPLE = 't_clbk("lr_one_cycle", max_lr=0.01)'
 
@@ -18,38 +20,13 @@ _Positive = Annotated[float, Field(gt=0)]
 _Momentum = Annotated[float, Field(ge=0, le=1)]
 
 
-class LROneCycleParams(ParamModel):
-    max_lr: _Positive | list[_Positive] = Field(description="peak learning rate (or one per group)")
-    total_steps: int | None = Field(
-        None, ge=1, description="steps of the cycle; None: epochs x batches per epoch"
-    )
-    pct_start: float = Field(0.3, gt=0, lt=1, description="fraction of the cycle spent increasing")
-    anneal_strategy: Literal["cos", "linear"] = "cos"
-    cycle_momentum: bool = True
-    base_momentum: _Momentum | list[_Momentum] = 0.85
-    max_momentum: _Momentum | list[_Momentum] = 0.95
-    div_factor: float = Field(25.0, gt=0, description="initial lr = max_lr / div_factor")
-    final_div_factor: float = Field(1e4, gt=0, description="final lr = initial lr / final_div_factor")
-    three_phase: bool = False
-
-
 class CallbackSetLROneCycle(CallbackSetLRSchedulerPerBatch):
     """The 1cycle policy: ``torch.optim.lr_scheduler.OneCycleLR``, stepped after every batch.
 
     The rate rises from ``max_lr / div_factor`` to ``max_lr`` and then anneals to
-    ``max_lr / (div_factor * final_div_factor)`` over ``total_steps`` optimizer steps.
-
-    Args:
-        max_lr: the peak learning rate (> 0), or a list with one per parameter group.
-        total_steps: length of the cycle in steps; ``None`` (default) infers
-            ``epochs x batches per epoch`` from the run.
-        pct_start: fraction of the cycle spent increasing the rate, in (0, 1).
-        anneal_strategy: ``"cos"`` or ``"linear"``.
-        cycle_momentum: also cycle momentum (or Adam's ``beta1``) inversely to the rate.
-        base_momentum, max_momentum: the momentum range, in [0, 1].
-        div_factor: ``initial lr = max_lr / div_factor`` (> 0).
-        final_div_factor: ``final lr = initial lr / final_div_factor`` (> 0).
-        three_phase: use torch's three-phase variant.
+    ``max_lr / (div_factor * final_div_factor)`` over ``total_steps`` optimizer steps; with
+    ``cycle_momentum`` the momentum (or Adam's ``beta1``) moves the opposite way between
+    ``max_momentum`` and ``base_momentum``. The parameters keep torch's names and meaning.
 
     The learning rate at the start of each epoch goes into ``history`` as column ``lr``.
     State: the scheduler's ``state_dict()``.
@@ -65,8 +42,49 @@ class CallbackSetLROneCycle(CallbackSetLRSchedulerPerBatch):
 
     scheduler_class = torch.optim.lr_scheduler.OneCycleLR
 
-    def __init__(self, max_lr: Any, total_steps: int | None = None, **others: Any) -> None:
-        super().__init__(max_lr=max_lr, total_steps=total_steps, **others)
+    def __init__(
+        self,
+        max_lr: Annotated[
+            _Positive | list[_Positive], Field(description="the peak learning rate (or one per group)")
+        ],
+        total_steps: Annotated[
+            int | None, Field(ge=1, description="steps of the cycle; None: epochs x batches per epoch")
+        ] = None,
+        pct_start: Annotated[
+            float, Field(gt=0, lt=1, description="fraction of the cycle spent increasing the rate")
+        ] = 0.3,
+        anneal_strategy: Annotated[
+            Literal["cos", "linear"], Field(description="the shape of the rise and the fall")
+        ] = "cos",
+        cycle_momentum: Annotated[
+            bool, Field(description="also cycle the momentum (Adam: beta1) inversely to the rate")
+        ] = True,
+        base_momentum: Annotated[
+            _Momentum | list[_Momentum], Field(description="the momentum at the peak rate")
+        ] = 0.85,
+        max_momentum: Annotated[
+            _Momentum | list[_Momentum], Field(description="the momentum at the lowest rates")
+        ] = 0.95,
+        div_factor: Annotated[float, Field(gt=0, description="initial lr = max_lr / div_factor")] = 25.0,
+        final_div_factor: Annotated[
+            float, Field(gt=0, description="final lr = initial lr / final_div_factor")
+        ] = 1e4,
+        three_phase: Annotated[
+            bool, Field(description="torch's three-phase variant (anneal, then annihilate)")
+        ] = False,
+    ) -> None:
+        super().__init__(
+            max_lr=max_lr,
+            total_steps=total_steps,
+            pct_start=pct_start,
+            anneal_strategy=anneal_strategy,
+            cycle_momentum=cycle_momentum,
+            base_momentum=base_momentum,
+            max_momentum=max_momentum,
+            div_factor=div_factor,
+            final_div_factor=final_div_factor,
+            three_phase=three_phase,
+        )
 
     def _make_scheduler(self, optimizer: torch.optim.Optimizer) -> Any:
         args = dict(self.scheduler_args)
@@ -79,7 +97,7 @@ class CallbackSetLROneCycle(CallbackSetLRSchedulerPerBatch):
 lr_one_cycle = TorchCallback(
     "lr_one_cycle",
     CallbackSetLROneCycle,
-    param_set=LROneCycleParams,
     label="One Cycle",
     man=man_with_example(CallbackSetLROneCycle, EXAMPLE),
 )
+mlr_callbacks.add(lr_one_cycle)

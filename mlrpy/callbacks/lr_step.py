@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import TorchCallback
+from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.lr_scheduler import CallbackSetLRScheduler
-from mlrpy.params import ParamModel
+from mlrpy.callbacks.registry import mlr_callbacks
 
 EXAMPLE = 't_clbk("lr_step", step_size=10, gamma=0.5)'
-
-
-class LRStepParams(ParamModel):
-    step_size: int = Field(ge=1, description="epochs between two decays")
-    gamma: float = Field(0.1, gt=0, description="multiplicative factor of each decay")
 
 
 class CallbackSetLRStep(CallbackSetLRScheduler):
     """Step decay: ``torch.optim.lr_scheduler.StepLR``, stepped after every epoch.
 
     The learning rate of epoch ``e`` is ``lr * gamma ** ((e - 1) // step_size)``.
-
-    Args:
-        step_size: number of epochs between two decays (>= 1).
-        gamma: multiplicative factor of each decay (> 0).
 
     The learning rate used in each epoch goes into ``history`` as column ``lr``.
     State: the scheduler's ``state_dict()``.
@@ -40,14 +33,18 @@ class CallbackSetLRStep(CallbackSetLRScheduler):
 
     scheduler_class = torch.optim.lr_scheduler.StepLR
 
-    def __init__(self, step_size: int, gamma: float = 0.1) -> None:
+    def __init__(
+        self,
+        step_size: Annotated[int, Field(ge=1, description="epochs between two decays")],
+        gamma: Annotated[float, Field(gt=0, description="multiplicative factor of each decay")] = 0.1,
+    ) -> None:
         super().__init__(step_size=step_size, gamma=gamma)
 
 
 lr_step = TorchCallback(
     "lr_step",
     CallbackSetLRStep,
-    param_set=LRStepParams,
     label="Step Decay",
     man=man_with_example(CallbackSetLRStep, EXAMPLE),
 )
+mlr_callbacks.add(lr_step)

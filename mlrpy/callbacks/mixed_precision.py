@@ -3,28 +3,19 @@ on CUDA."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import torch
 from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
-from mlrpy.params import ParamModel
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.registry import mlr_callbacks
 
 EXAMPLE = 't_clbk("mixed_precision")'
 
 _DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16}
-
-
-class MixedPrecisionParams(ParamModel):
-    dtype: Literal["auto", "bfloat16", "float16"] = Field(
-        "auto", description="autocast dtype; auto: bfloat16 on CPU, float16 elsewhere"
-    )
-    grad_scaler: bool | None = Field(
-        None, description="scale the loss (GradScaler); None: only for float16 on CUDA"
-    )
-    init_scale: float = Field(2.0**16, gt=0, description="the grad scaler's initial scale")
 
 
 class ScaledOptimizer:
@@ -87,11 +78,6 @@ class CallbackSetMixedPrecision(CallbackSet):
     ``on_after_loss`` (penalties); callbacks that read gradients at a lower weight (e.g.
     ``gradient_clip``) unscale them first through ``ctx.optimizer.unscale_grads()``.
 
-    Args:
-        dtype: ``"auto"``, ``"bfloat16"`` or ``"float16"``.
-        grad_scaler: use a grad scaler; ``None`` (default) uses one for float16 on CUDA.
-        init_scale: the grad scaler's initial scale (> 0).
-
     State: the grad scaler's ``state_dict()`` (``None`` without a scaler).
 
     Example:
@@ -106,9 +92,14 @@ class CallbackSetMixedPrecision(CallbackSet):
 
     def __init__(
         self,
-        dtype: Literal["auto", "bfloat16", "float16"] = "auto",
-        grad_scaler: bool | None = None,
-        init_scale: float = 2.0**16,
+        dtype: Annotated[
+            Literal["auto", "bfloat16", "float16"],
+            Field(description="the autocast dtype; 'auto': bfloat16 on CPU, float16 elsewhere"),
+        ] = "auto",
+        grad_scaler: Annotated[
+            bool | None, Field(description="scale the loss (GradScaler); None: only for float16 on CUDA")
+        ] = None,
+        init_scale: Annotated[float, Field(gt=0, description="the grad scaler's initial scale")] = 2.0**16,
     ) -> None:
         self.dtype = dtype
         self.grad_scaler = grad_scaler
@@ -192,7 +183,7 @@ class CallbackSetMixedPrecision(CallbackSet):
 mixed_precision = TorchCallback(
     "mixed_precision",
     CallbackSetMixedPrecision,
-    param_set=MixedPrecisionParams,
     label="Mixed Precision",
     man=man_with_example(CallbackSetMixedPrecision, EXAMPLE),
 )
+mlr_callbacks.add(mixed_precision)

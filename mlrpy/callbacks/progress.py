@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 from tqdm.auto import tqdm
 
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.registry import mlr_callbacks
 from mlrpy.callbacks.running_mean import EpochLoss
-from mlrpy.params import ParamModel
-
-
-class ProgressParams(ParamModel):
-    digits: int = Field(3, ge=0, le=16, description="decimals shown for scores")
-    bars: bool = Field(True, description="show tqdm bars (hidden anyway when not on a terminal)")
 
 
 class CallbackSetProgress(CallbackSet):
     """Progress bars for training, validation and prediction, and per-epoch summaries.
-
-    Args:
-        digits: decimals shown for losses and scores in the summary lines.
-        bars: whether to draw tqdm bars; they are also hidden when stderr is not a terminal.
 
     Each epoch ends with a line such as
     ``Epoch 3/10: train.loss=0.512 valid.loss=0.601 valid.classif.acc=0.933``.
@@ -37,7 +29,13 @@ class CallbackSetProgress(CallbackSet):
         Epoch 2/2: train.loss=...
     """
 
-    def __init__(self, digits: int = 3, bars: bool = True) -> None:
+    def __init__(
+        self,
+        digits: Annotated[int, Field(ge=0, le=16, description="decimals shown for losses and scores")] = 3,
+        bars: Annotated[
+            bool, Field(description="draw tqdm bars (hidden anyway when stderr is not a terminal)")
+        ] = True,
+    ) -> None:
         self.digits = digits
         self.bars = bars
         self._bar: Any = None
@@ -99,7 +97,7 @@ class CallbackSetProgress(CallbackSet):
 progress = TorchCallback(
     "progress",
     CallbackSetProgress,
-    param_set=ProgressParams,
     label="Progress",
     packages=("mlrpy", "torch", "tqdm"),
 )
+mlr_callbacks.add(progress)

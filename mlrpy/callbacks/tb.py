@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.registry import mlr_callbacks
 from mlrpy.callbacks.running_mean import EpochLoss
-from mlrpy.params import ParamModel
 
 EXAMPLE = 't_clbk("tb", path="runs/mlp", log_train_loss=True)'
-
-
-class TBParams(ParamModel):
-    path: str = Field(min_length=1, description="folder for the event files (TensorBoard's log_dir)")
-    log_train_loss: bool = Field(False, description="also log the training loss of every batch")
 
 
 class CallbackSetTB(CallbackSet):
@@ -26,11 +22,8 @@ class CallbackSetTB(CallbackSet):
     loss), ``train.<measure>`` in evaluation epochs and ``valid.loss`` / ``valid.<measure>``
     in epochs with validation. With ``log_train_loss=True`` also ``train.batch_loss`` at
     step = global batch count. The writer is flushed after every epoch and closed when the
-    run ends, also after an error. View with ``tensorboard --logdir <path>``.
-
-    Args:
-        path: folder for the event files (created if missing).
-        log_train_loss: log the training loss of every batch (one host sync per batch).
+    run ends, also after an error. View with ``tensorboard --logdir <path>``; the folder is
+    created if missing. ``log_train_loss`` costs one host sync per batch.
 
     Needs the ``tensorboard`` package (``pip install 'mlrpy[tensorboard]'``).
 
@@ -45,7 +38,15 @@ class CallbackSetTB(CallbackSet):
         True
     """
 
-    def __init__(self, path: str, log_train_loss: bool = False) -> None:
+    def __init__(
+        self,
+        path: Annotated[
+            str, Field(min_length=1, description="the folder for the event files (TensorBoard's log_dir)")
+        ],
+        log_train_loss: Annotated[
+            bool, Field(description="also log the training loss of every batch")
+        ] = False,
+    ) -> None:
         self.path = path
         self.log_train_loss = log_train_loss
         self.writer: Any = None
@@ -84,9 +85,9 @@ class CallbackSetTB(CallbackSet):
 tb = TorchCallback(
     "tb",
     CallbackSetTB,
-    param_set=TBParams,
     label="TensorBoard",
     packages=("mlrpy", "torch", "tensorboard"),
     extra="tensorboard",
     man=man_with_example(CallbackSetTB, EXAMPLE),
 )
+mlr_callbacks.add(tb)

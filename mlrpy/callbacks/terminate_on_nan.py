@@ -8,14 +8,11 @@ from typing import Any
 import torch
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
-from mlrpy.params import ParamModel
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.registry import mlr_callbacks
 
 EXAMPLE = 't_clbk("terminate_on_nan")'
-
-
-class TerminateOnNaNParams(ParamModel):
-    pass
 
 
 class CallbackSetTerminateOnNaN(CallbackSet):
@@ -87,7 +84,7 @@ class CallbackSetTerminateOnNaN(CallbackSet):
 terminate_on_nan = TorchCallback(
     "terminate_on_nan",
     CallbackSetTerminateOnNaN,
-    param_set=TerminateOnNaNParams,
     label="Terminate on NaN",
     man=man_with_example(CallbackSetTerminateOnNaN, EXAMPLE),
 )
+mlr_callbacks.add(terminate_on_nan)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
-from mlrpy.params import ParamModel
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.registry import mlr_callbacks
 
 EXAMPLE = 't_clbk("time_limit", max_seconds=3600)'
 
@@ -17,10 +18,6 @@ EXAMPLE = 't_clbk("time_limit", max_seconds=3600)'
 def clock() -> float:
     """Seconds from a monotonic clock (a module-level function so tests can replace it)."""
     return time.monotonic()
-
-
-class TimeLimitParams(ParamModel):
-    max_seconds: float = Field(gt=0, description="the wall-clock budget of the run in seconds")
 
 
 class CallbackSetTimeLimit(CallbackSet):
@@ -31,14 +28,11 @@ class CallbackSetTimeLimit(CallbackSet):
     ``max_seconds`` have passed since the run started, or if the time left is less than the
     mean epoch duration so far (the next epoch is estimated not to finish in time). An epoch
     once begun always finishes, so a run can exceed the budget by up to one epoch. The time
-    is counted from ``on_begin``.
+    is counted from ``on_begin``: a resumed (or warm-started) run gets a fresh budget and
+    uses the saved epoch durations for its estimate.
 
-    Args:
-        max_seconds: the budget in seconds (> 0).
-
-    State: ``{"elapsed": seconds, "epoch_seconds": [duration of each epoch],
-    "stopped": whether the limit stopped the run}``; a resumed run uses the saved durations
-    for its estimate (its budget starts anew).
+    State: ``{"elapsed": seconds trained in total (before a resume included),
+    "epoch_seconds": [duration of each epoch], "stopped": whether the limit stopped the run}``.
 
     Example:
         >>> from mlrpy import lrn, t_clbk, tsk
@@ -49,13 +43,17 @@ class CallbackSetTimeLimit(CallbackSet):
         (2, False)
     """
 
-    def __init__(self, max_seconds: float) -> None:
+    def __init__(
+        self,
+        max_seconds: Annotated[float, Field(gt=0, description="the wall-clock budget of a run in seconds")],
+    ) -> None:
         self.max_seconds = max_seconds
         self.start = 0.0
         self.elapsed = 0.0
         self.epoch_seconds: list[float] = []
         self.stopped = False
         self._epoch_start = 0.0
+        self._elapsed_before = 0.0  # by the runs this one continues
 
     def on_begin(self) -> None:
         self.start = clock()
@@ -67,27 +65,30 @@ class CallbackSetTimeLimit(CallbackSet):
     def on_epoch_end(self) -> None:
         now = clock()
         self.epoch_seconds.append(now - self._epoch_start)
-        self.elapsed = now - self.start
+        used = now - self.start
+        self.elapsed = self._elapsed_before + used
         mean_epoch = sum(self.epoch_seconds) / len(self.epoch_seconds)
-        if self.elapsed >= self.max_seconds or self.elapsed + mean_epoch > self.max_seconds:
+        if used >= self.max_seconds or used + mean_epoch > self.max_seconds:
             if self.ctx.epoch < self.ctx.total_epochs:
                 self.stopped = True
             self.ctx.terminate = True
 
     def on_end(self) -> None:
-        self.elapsed = clock() - self.start
+        self.elapsed = self._elapsed_before + clock() - self.start
 
     def state_dict(self) -> dict[str, Any]:
         return {"elapsed": self.elapsed, "epoch_seconds": list(self.epoch_seconds), "stopped": self.stopped}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.epoch_seconds = [float(s) for s in (state or {}).get("epoch_seconds", [])]
+        state = state or {}
+        self.epoch_seconds = [float(s) for s in state.get("epoch_seconds", [])]
+        self._elapsed_before = self.elapsed = float(state.get("elapsed", 0.0))
 
 
 time_limit = TorchCallback(
     "time_limit",
     CallbackSetTimeLimit,
-    param_set=TimeLimitParams,
     label="Time Limit",
     man=man_with_example(CallbackSetTimeLimit, EXAMPLE),
 )
+mlr_callbacks.add(time_limit)

@@ -10,10 +10,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import CallbackSet, TorchCallback
+from mlrpy.callbacks.base import CallbackSet
+from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.registry import mlr_callbacks
 from mlrpy.dictionary import suggest
 from mlrpy.errors import ParameterError
-from mlrpy.params import ParamModel
 
 __all__ = [
     "CallbackSetUnfreeze",
@@ -63,9 +64,13 @@ class SelectNone(Select):
 
 class SelectName(Select):
     def __init__(self, *names: str) -> None:
+        if len(names) == 1 and isinstance(names[0], (list, tuple)):  # mlr3torch passes a vector
+            names = tuple(names[0])
         bad = [n for n in names if not isinstance(n, str)]
         if not names or bad:
-            raise ParameterError(f"select_name() takes one or more parameter names, got {names!r}")
+            raise ParameterError(
+                f"select_name() takes one or more parameter names, or a list of them, got {names!r}"
+            )
         self.names = tuple(names)
 
     def _args(self) -> tuple[Any, ...]:
@@ -139,15 +144,18 @@ def select_none() -> Select:
     return SelectNone()
 
 
-def select_name(*names: str) -> Select:
-    """Selects the parameters with these exact names (an unknown name is an error).
+def select_name(*names: str | list[str]) -> Select:
+    """Selects the parameters with these exact names (an unknown name is an error); the names
+    come as separate arguments or as one list (mlr3torch's form).
 
     Example:
         >>> from mlrpy.callbacks import select_name
         >>> select_name("0.bias")(["0.weight", "0.bias"])
         ['0.bias']
+        >>> select_name(["0.weight", "0.bias"]) == select_name("0.weight", "0.bias")
+        True
     """
-    return SelectName(*names)
+    return SelectName(*names)  # type: ignore[arg-type]
 
 
 def select_grep(pattern: str) -> Select:
@@ -194,16 +202,6 @@ def _as_step(x: Any) -> Any:
 UnfreezeStep = Annotated[tuple[Annotated[int, Field(ge=1)], Selector], BeforeValidator(_as_step)]
 
 
-class UnfreezeParams(ParamModel):
-    starting_weights: Selector = Field(
-        default=SelectAll(), description="the parameters trainable from the start"
-    )
-    unfreeze: list[UnfreezeStep] = Field(
-        default_factory=list, description="(when, selector): unfreeze at the start of epoch/batch `when`"
-    )
-    unit: Literal["epoch", "batch"] = Field("epoch", description="what `when` counts")
-
-
 class CallbackSetUnfreeze(CallbackSet):
     """Freezes parameters at the start and unfreezes them step by step (fine-tuning).
 
@@ -217,14 +215,9 @@ class CallbackSetUnfreeze(CallbackSet):
     Selectors are :func:`select_all`, :func:`select_none`, :func:`select_name`,
     :func:`select_grep`, :func:`select_invert`, or any function of the list of parameter
     names returning a sub-list. A selection that selects no parameter is an error (except
-    :func:`select_none`), raised at the start of the run.
-
-    Args:
-        starting_weights: selector of the parameters trainable from the start (default
-            ``select_all()``).
-        unfreeze: list of ``(when, selector)`` pairs (or dicts with keys ``epoch``/``batch``
-            /``when`` and ``weights``/``selector``); ``when`` >= 1.
-        unit: ``"epoch"`` or ``"batch"``: what ``when`` counts.
+    :func:`select_none`), raised at the start of the run. A step of ``unfreeze`` may also be
+    a dict with one of the keys ``epoch``/``batch``/``when`` and one of
+    ``weights``/``selector`` (mlr3torch's form).
 
     Example:
         >>> from mlrpy import lrn, t_clbk, tsk
@@ -239,12 +232,17 @@ class CallbackSetUnfreeze(CallbackSet):
 
     def __init__(
         self,
-        starting_weights: Selector | None = None,
-        unfreeze: list[tuple[int, Selector]] | None = None,
-        unit: Literal["epoch", "batch"] = "epoch",
+        starting_weights: Annotated[
+            Selector, Field(description="selector of the parameters trainable from the start")
+        ] = SelectAll(),  # noqa: B008 - an immutable selector
+        unfreeze: Annotated[
+            list[UnfreezeStep],
+            Field(description="(when, selector) pairs: unfreeze at the start of epoch or batch `when`"),
+        ] = (),  # type: ignore[assignment]
+        unit: Annotated[Literal["epoch", "batch"], Field(description="what `when` counts")] = "epoch",
     ) -> None:
-        self.starting_weights = starting_weights if starting_weights is not None else SelectAll()
-        self.unfreeze = list(unfreeze or [])
+        self.starting_weights = starting_weights
+        self.unfreeze = list(unfreeze)
         self.unit = unit
         self._at: dict[int, list[Selector]] = {}
         for when, selector in self.unfreeze:
@@ -308,7 +306,7 @@ class CallbackSetUnfreeze(CallbackSet):
 unfreeze = TorchCallback(
     "unfreeze",
     CallbackSetUnfreeze,
-    param_set=UnfreezeParams,
     label="Unfreezing Weights",
     man=man_with_example(CallbackSetUnfreeze, EXAMPLE),
 )
+mlr_callbacks.add(unfreeze)
