@@ -202,9 +202,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     for tc in attached:
         state = model.callbacks.get(tc.id)
-        if issubclass(tc.generator, CallbackSetHistory) and isinstance(state, pd.DataFrame):
+        if issubclass(tc.generator, CallbackSetHistory) and isinstance(state, dict):
             print(f"\nhistory ({tc.id}):")
-            print(_table(state, max_rows=args.max_rows))
+            print(_table(pd.DataFrame(state), max_rows=args.max_rows))
 
     scores = learner.predict(task, row_ids=test_rows).score(measures)
     print(

@@ -37,9 +37,9 @@ def _series(history: pd.DataFrame) -> dict[str, list[str]]:
 def plot_history(learner: Any, ax: Any = None) -> Any:
     """Plot the training and validation loss and measures per epoch.
 
-    Reads ``learner.model.callbacks["history"]``, so the learner must have been trained
-    with the ``history`` callback. Series are drawn over the epochs where they were
-    evaluated (see ``eval_freq``).
+    Reads ``learner.model.callbacks["history"]`` (its columns: name → 1-D array), so the
+    learner must have been trained with the ``history`` callback. Series are drawn over the
+    epochs where they were evaluated (see ``eval_freq``).
 
     Args:
         learner: a trained learner with the ``history`` callback.
@@ -64,13 +64,14 @@ def plot_history(learner: Any, ax: Any = None) -> Any:
         ['loss', 'classif.acc']
     """
     figure_class = _matplotlib()
-    history = learner.model.callbacks.get("history")
-    if not isinstance(history, pd.DataFrame):
+    state = learner.model.callbacks.get("history")
+    if not isinstance(state, (dict, pd.DataFrame)):
         raise ParameterError(
             f"Learner '{learner.id}' has no training history; train it with the history "
             f"callback: callbacks=['history'] (attached: "
             f"{', '.join(sorted(learner.model.callbacks)) or 'none with state'})"
         )
+    history = pd.DataFrame(state)
     series = _series(history)
     if not series:
         raise ParameterError(f"Learner '{learner.id}': the history has no train.* or valid.* columns")

@@ -216,7 +216,7 @@ def test_state_collection_only_non_none(iris_xy):
     assert learner.model.callbacks["stateful"] == 6
     assert "stateless" not in learner.model.callbacks
     hist = learner.model.callbacks["history"]
-    assert isinstance(hist, pd.DataFrame) and list(hist["epoch"]) == [1, 2]
+    assert isinstance(hist, dict) and list(hist["epoch"]) == [1, 2]
 
 
 def test_history_columns_with_validation(iris_xy):
@@ -224,7 +224,7 @@ def test_history_columns_with_validation(iris_xy):
     learner = lrn("classif.mlp", epochs=3, callbacks=["history"], validate=0.3, eval_freq=2,
                   measures_valid=["classif.acc"], random_state=0)
     learner.fit(X, y)
-    hist = learner.model.callbacks["history"]
+    hist = pd.DataFrame(learner.model.callbacks["history"])
     assert list(hist.columns[:2]) == ["epoch", "train.loss"]
     assert hist["valid.loss"].isna().tolist() == [True, False, False]
     assert hist["valid.classif.acc"].between(0, 1).iloc[1:].all()

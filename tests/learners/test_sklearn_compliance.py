@@ -184,7 +184,9 @@ def test_round_trips_give_identical_predictions(dump, tmp_path, iris_xy):
         learner.save(path)
         back = mlrpy.load(path, map_location="cpu")
     np.testing.assert_array_equal(back.predict_proba(X), learner.predict_proba(X))
-    pd.testing.assert_frame_equal(back.model.callbacks["history"], learner.model.callbacks["history"])
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(back.model.callbacks["history"]), pd.DataFrame(learner.model.callbacks["history"])
+    )
     assert back.model.callbacks["custom_logger"] == learner.model.callbacks["custom_logger"]
     assert back.get_params()["cb.custom_logger.alpha"] == 0.1
 

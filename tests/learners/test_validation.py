@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mlrpy import CallbackSet, lrn, torch_callback, tsk
@@ -45,7 +46,7 @@ def test_eval_freq_validates_every_third_and_last_epoch(iris):
         epochs=7, eval_freq=3, validate=0.3, callbacks=["history", CallbackSetRecorder],
         measures_train=["classif.acc"], measures_valid=["classif.acc", "classif.ce"],
     ).train(iris)
-    hist = lr.model.callbacks["history"]
+    hist = pd.DataFrame(lr.model.callbacks["history"])
     assert hist["epoch"].tolist() == list(range(1, 8))
     evaluated = [3, 6, 7]
     for col in ("valid.loss", "valid.classif.acc", "valid.classif.ce", "train.classif.acc"):
@@ -63,7 +64,7 @@ def test_eval_freq_validates_every_third_and_last_epoch(iris):
 
 def test_no_validation_means_no_valid_scores(iris):
     lr = learner(callbacks=["history"], measures_train=["classif.acc"]).train(iris)
-    hist = lr.model.callbacks["history"]
+    hist = pd.DataFrame(lr.model.callbacks["history"])
     assert not any(c.startswith("valid.") for c in hist.columns)
     assert hist["train.classif.acc"].notna().all()
     assert lr.internal_valid_scores is None
