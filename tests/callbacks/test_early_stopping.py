@@ -43,7 +43,7 @@ def test_registered_with_weight_and_params():
     assert tc.generator is CallbackSetEarlyStopping
     assert tc.effective_weight == 1000
     assert tc.get_values() == {
-        "patience": 1, "min_delta": 0.0, "restore_best_weights": False, "monitor": None,
+        "patience": 1, "min_delta": 0.0, "restore_best_weights": False, "monitor": None, "mode": "auto",
     }
     with pytest.raises(ParameterError, match="cb.early_stopping.patience"):
         t_clbk("early_stopping", patience=0)
@@ -191,3 +191,23 @@ def test_learner_param_validation(iris):
         learner(patience=-1).train(iris)
     with pytest.raises(ParameterError, match="min_delta"):
         learner(patience=1, min_delta=-0.5).train(iris)
+
+
+@pytest.mark.parametrize("restore", [True, False])
+def test_resuming_a_run_early_stopping_ended_trains_no_further_epoch(iris, tmp_path, restore):
+    def make(epochs):
+        seq = [5.0, 4.0, 4.5, 3.0, 3.1, 3.2, 1.0, 0.5]
+        return learner(epochs=epochs, patience=2, restore_best_weights=restore, resume=True,
+                       callbacks=[scripted(seq), t_clbk("checkpoint", path=str(tmp_path))])
+
+    ended = make(epochs=30).train(iris)
+    assert ended.model.epochs == 6
+    trained: list[int] = []
+    counter = torch_callback("counter", on_epoch_begin=lambda self: trained.append(self.ctx.epoch))
+    resumed = make(epochs=30)
+    resumed.callbacks = [*resumed.callbacks, counter]
+    resumed.train(iris)
+    assert trained == [] and resumed.model.epochs == 6
+    assert resumed.model.callbacks["early_stopping"]["best_epoch"] == 4
+    for name, tensor in ended.model.network.state_dict().items():
+        assert torch.equal(resumed.model.network.state_dict()[name], tensor), name
