@@ -219,7 +219,7 @@ def callback_set(
     return type(classname, (parent,), ns)
 
 def sort_callbacks(callbacks: list[CallbackSet]) -> list[CallbackSet]:
-    """Stable sort by weight (DESIGN 2.3) and check nothing stateful runs after checkpointing."""
+    """Stable sort by weight (higher runs later) and check nothing stateful runs after checkpointing."""
     dupes = duplicated(cb.id for cb in callbacks)
     if dupes:
         raise ParameterError(

@@ -1,4 +1,4 @@
-"""``ContextTorch``: the shared, mutable state of one training run (DESIGN section 4)."""
+"""``ContextTorch``: the shared, mutable state of one training run."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""checkpoint and exact resume (issue 5, items 1-2)."""
+"""checkpoint and exact resume after a hard kill."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Defining callbacks (DESIGN 2.1), the registry (2.2) and printing."""
+"""Defining callbacks (both forms and their checks), the registry and printing."""
 
 from __future__ import annotations
 
