@@ -280,6 +280,14 @@ def describe_parameters(param_set: type[BaseModel]) -> list[dict[str, Any]]:
     return rows
 
 
+def _type_name(annotation: Any) -> str:
+    """The ``type`` column of :func:`param_table` (what tuning reads; bare ``Literal`` /
+    ``Optional`` names send it to the annotation itself)."""
+    if annotation is Any:
+        return "any"
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+
+
 def param_table(param_set: type[BaseModel], values: dict[str, Any]) -> pd.DataFrame:
     """mlr3-style table: id, type, lower, upper, default, value, description."""
     rows = []
@@ -289,7 +297,7 @@ def param_table(param_set: type[BaseModel], values: dict[str, Any]) -> pd.DataFr
         rows.append(
             {
                 "id": name,
-                "type": type_label(field.annotation),
+                "type": _type_name(field.annotation),
                 "lower": b.get("ge", b.get("gt")),
                 "upper": b.get("le", b.get("lt")),
                 "default": "<required>" if default is PydanticUndefined else default,
