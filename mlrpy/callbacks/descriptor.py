@@ -123,7 +123,7 @@ class TorchCallback(Configurable):
         self.param_set = param_set
         self.param_values: dict[str, Any] = {}
         self.label = label or id.replace("_", " ").capitalize()
-        self.man = man if man is not None else inspect.getdoc(generator) or ""  # type: ignore[assignment]
+        self.man = man if man is not None else inspect.getdoc(generator) or ""
         self.packages = tuple(packages)
         self.weight = weight
         self.extra = extra
