@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import given, settings
@@ -173,7 +174,7 @@ def test_training_and_validation_measures_score_the_ensemble():
     X, y = numeric_xor(80, seed=0)
     learner = lrn("classif.tabm", epochs=2, random_state=0, validate=0.25, measures_train="classif.acc",
                   measures_valid="classif.acc", callbacks=["history"], **SMALL).fit(X, y)
-    history = learner.model.callbacks["history"]
+    history = pd.DataFrame(learner.model.callbacks["history"])
     for column in ("train.classif.acc", "valid.classif.acc", "valid.loss"):
         assert np.isfinite(history[column]).all()
     assert history["train.classif.acc"].between(0, 1).all()
