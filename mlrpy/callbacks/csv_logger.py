@@ -12,6 +12,7 @@ from pydantic import Field
 from mlrpy.callbacks._man import man_with_example
 from mlrpy.callbacks.base import CallbackSet, TorchCallback
 from mlrpy.callbacks.running_mean import EpochLoss
+from mlrpy.io import user_path
 from mlrpy.params import ParamModel
 
 EXAMPLE = 't_clbk("csv_logger", path="log/history.csv")'
@@ -33,7 +34,8 @@ class CallbackSetCSVLogger(CallbackSet):
     without a second header.
 
     Args:
-        path: the CSV file; missing parent folders are created.
+        path: the CSV file (``~`` is expanded; URLs are refused); missing parent folders are
+            created.
 
     Example:
         >>> import os, tempfile
@@ -49,7 +51,7 @@ class CallbackSetCSVLogger(CallbackSet):
     """
 
     def __init__(self, path: str) -> None:
-        self.path = Path(path)
+        self.path: Path = user_path(path, "path")
         self._file: Any = None
         self._writer: Any = None
         self._loss = EpochLoss()

@@ -9,6 +9,7 @@ from pydantic import Field
 from mlrpy.callbacks._man import man_with_example
 from mlrpy.callbacks.base import CallbackSet, TorchCallback
 from mlrpy.callbacks.running_mean import EpochLoss
+from mlrpy.io import user_path
 from mlrpy.params import ParamModel
 
 EXAMPLE = 't_clbk("tb", path="runs/mlp", log_train_loss=True)'
@@ -29,7 +30,8 @@ class CallbackSetTB(CallbackSet):
     run ends, also after an error. View with ``tensorboard --logdir <path>``.
 
     Args:
-        path: folder for the event files (created if missing).
+        path: folder for the event files (created if missing; ``~`` is expanded; URLs are
+            refused).
         log_train_loss: log the training loss of every batch (one host sync per batch).
 
     Needs the ``tensorboard`` package (``pip install 'mlrpy[tensorboard]'``).
@@ -46,7 +48,7 @@ class CallbackSetTB(CallbackSet):
     """
 
     def __init__(self, path: str, log_train_loss: bool = False) -> None:
-        self.path = path
+        self.path = str(user_path(path, "path"))
         self.log_train_loss = log_train_loss
         self.writer: Any = None
         self._loss = EpochLoss()
