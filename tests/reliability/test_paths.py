@@ -6,7 +6,7 @@ import os
 import pathlib
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mlrpy
@@ -77,12 +77,14 @@ def test_url_message_says_what_to_do():
         user_path(3, "save(path)")
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.from_regex(r"[a-z][a-z0-9+.-]{1,10}", fullmatch=True), st.text(max_size=20))
 def test_any_url_scheme_is_refused(scheme, rest):
     with pytest.raises(ParameterError, match="is a URL"):
         user_path(f"{scheme}://{rest}", "path")
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.text(st.characters(blacklist_characters="/\0~:", blacklist_categories=("Cs",)), min_size=1,
                         max_size=8), min_size=1, max_size=4))
 def test_local_paths_pass_unchanged(parts):
