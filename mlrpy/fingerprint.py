@@ -22,6 +22,9 @@ from mlrpy.fileformat import is_named, type_path
 
 __all__ = ["describe", "fingerprint_differences", "learner_parameters", "run_fingerprint"]
 
+#: Plain parameters whose descriptor owns a group of dotted ones.
+_GROUPS = (("optimizer", "opt."), ("loss", "loss."), ("module", "module."))
+
 #: Learner parameters that may change between an interrupted run and its resumption.
 RESUMABLE_CHANGES = ("epochs", "resume", "callbacks")
 
@@ -88,7 +91,7 @@ def learner_parameters(learner: Any) -> dict[str, Any]:
     params = learner.get_params(deep=True)
     # "adam", torch.optim.Adam and t_opt("adam") are one optimizer (loss=None is the default
     # loss): compare the descriptors they resolve to; their values are the dotted parameters
-    descriptors = learner._deep_descriptors() if hasattr(learner, "_deep_descriptors") else {}
+    descriptors = learner.deep_descriptors() if hasattr(learner, "deep_descriptors") else {}
     for name, prefix in (("optimizer", "opt."), ("loss", "loss.")):
         if prefix in descriptors:
             desc = descriptors[prefix]
@@ -135,10 +138,14 @@ def fingerprint_differences(saved: dict[str, Any], current: dict[str, Any]) -> l
     if saved.get("seed") != current.get("seed"):
         out.append(f"seed: {saved.get('seed')} vs {current.get('seed')}")
     before, now = saved.get("params", {}), current.get("params", {})
-    missing = object()
-    for name in sorted(set(before) | set(now)):
-        a, b = before.get(name, missing), now.get(name, missing)
-        if a is missing or b is missing or _canonical(a) != _canonical(b):
-            shown = ["(not a parameter)" if v is missing else _show(v) for v in (a, b)]
+    differing = [
+        name for name in sorted(set(before) | set(now))
+        if name not in before or name not in now or _canonical(before[name]) != _canonical(now[name])
+    ]
+    # another optimizer (loss, module) has other dotted parameters: naming it is enough
+    implied = tuple(prefix for group, prefix in _GROUPS if group in differing)
+    for name in differing:
+        if not name.startswith(implied):
+            shown = ["(not a parameter)" if name not in p else _show(p[name]) for p in (before, now)]
             out.append(f"{name}: {shown[0]} vs {shown[1]}")
     return out

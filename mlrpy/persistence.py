@@ -141,6 +141,11 @@ def save(learner: Any, path: str | os.PathLike[str]) -> None:
         "learner": type(learner),
         "params": learner.get_params(deep=False),
         "fitted": {name: getattr(learner, name) for name in _FITTED if hasattr(learner, name)},
+        # the input layout (numeric and embedded categorical columns) as plain lists
+        "feature_info": (
+            None if getattr(learner, "feature_info_", None) is None
+            else dataclasses.asdict(learner.feature_info_)
+        ),
         "model": {f.name: getattr(model, f.name) for f in dataclasses.fields(model) if f.name != "network"},
         "network": model.network.state_dict(),
     }
@@ -286,6 +291,7 @@ def load(path: str | os.PathLike[str], map_location: Any = None, trusted: Iterab
         1
     """
     from mlrpy.learners import LearnerTorch, TorchModel
+    from mlrpy.learners.features import FeatureInfo
 
     path = user_path(path, "load(path)")
     allow = Allowlist(_as_trusted(trusted))
@@ -303,6 +309,8 @@ def load(path: str | os.PathLike[str], map_location: Any = None, trusted: Iterab
         learner = cls(**document["params"])
         for name, value in document["fitted"].items():
             setattr(learner, name, value)
+        if document.get("feature_info") is not None:
+            learner.feature_info_ = FeatureInfo(**document["feature_info"])
         if getattr(learner, "classes_", None) is not None:
             learner._label_encoder = LabelEncoder()
             learner._label_encoder.classes_ = learner.classes_
