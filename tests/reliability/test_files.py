@@ -307,3 +307,12 @@ def test_map_location(tmp_path, saved, map_location):
 def test_bad_map_location(tmp_path, saved):
     with pytest.raises(ParameterError, match="map_location"):
         mlrpy.load(_write(tmp_path, saved[1]), map_location=3)
+
+
+def test_fitted_attributes_round_trip(tmp_path, saved):
+    learner, data = saved
+    back = mlrpy.load(_write(tmp_path, data))
+    assert back.feature_info_ == learner.feature_info_ and back.feature_info_.numeric == list(learner.feature_names_in_)
+    np.testing.assert_array_equal(back.classes_, learner.classes_)
+    np.testing.assert_array_equal(back._label_encoder.transform(["virginica"]), [2])
+    assert back.n_features_in_ == 4 and back.model.feature_names == learner.model.feature_names
