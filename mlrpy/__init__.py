@@ -30,12 +30,16 @@ from mlrpy.errors import (
     CallbackDefinitionError,
     CallbackStageError,
     CheckpointError,
+    CorruptFileError,
     DataError,
     DivergenceError,
+    IncompatibleFileError,
     MlrpyError,
     NotFittedError,
     ParameterError,
     UnknownKeyError,
+    UnstorableValueError,
+    UntrustedFileError,
 )
 from mlrpy.learners import (
     LearnerTorch,
@@ -53,7 +57,7 @@ from mlrpy.learners import (
     t_opt,
 )
 from mlrpy.measures import Measure, mlr_measures, msr, msrs
-from mlrpy.persistence import IncompatibleFileError, load
+from mlrpy.persistence import load
 from mlrpy.plotting import plot_history
 from mlrpy.prediction import Prediction, PredictionClassif, PredictionRegr
 from mlrpy.resample import ResampleResult, resample
@@ -101,6 +105,7 @@ __all__ = [
     "CallbackStageError",
     "CheckpointError",
     "ContextTorch",
+    "CorruptFileError",
     "DataError",
     "DivergenceError",
     "IncompatibleFileError",
@@ -122,6 +127,8 @@ __all__ = [
     "TorchModel",
     "TorchOptimizer",
     "UnknownKeyError",
+    "UnstorableValueError",
+    "UntrustedFileError",
     "__version__",
     "as_lr_scheduler",
     "select_all",

@@ -13,12 +13,16 @@ __all__ = [
     "CallbackDefinitionError",
     "CallbackStageError",
     "CheckpointError",
+    "CorruptFileError",
     "DataError",
     "DivergenceError",
+    "IncompatibleFileError",
     "MlrpyError",
     "NotFittedError",
     "ParameterError",
     "UnknownKeyError",
+    "UnstorableValueError",
+    "UntrustedFileError",
 ]
 
 
@@ -70,3 +74,33 @@ class CheckpointError(MlrpyError, RuntimeError):
 
 class DivergenceError(MlrpyError, FloatingPointError):
     """Training produced a NaN or infinite loss, or a network with non-finite weights."""
+
+
+class CorruptFileError(MlrpyError, ValueError):
+    """A model file or checkpoint that is truncated, altered or not an mlrpy file at all
+    (its content does not match the SHA-256 checksum it carries, or it has none)."""
+
+
+class IncompatibleFileError(MlrpyError, ValueError):
+    """An mlrpy file of another kind (a checkpoint given to ``load``) or written in a file
+    format this mlrpy version does not read."""
+
+
+class UntrustedFileError(MlrpyError, ValueError):
+    """A model file naming classes or functions that are not allowlisted; nothing was imported.
+
+    Loading resolves names only from mlrpy's registries, ``torch.nn``, ``torch.optim``,
+    ``torch.optim.lr_scheduler`` and what the caller passes as ``trusted``.
+    """
+
+    def __init__(self, message: str, names: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.names = list(names or [])
+
+    def __reduce__(self):  # keep the error picklable for joblib workers
+        return (type(self), (self.args[0], self.names))
+
+
+class UnstorableValueError(MlrpyError, TypeError):
+    """A value that a model file or checkpoint cannot hold: files store data (numbers,
+    strings, lists, dicts, arrays, tensors) and classes or functions by name, nothing else."""

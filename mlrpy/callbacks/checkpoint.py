@@ -1,9 +1,11 @@
 """``checkpoint``: everything needed to continue a run exactly, saved every ``freq`` epochs.
 
 A checkpoint holds the network and optimizer states, every other callback's state, the loop
-counters and the random number generator states (torch, numpy, python), so a run resumed from
-it (learner parameter ``resume``) continues as if it had never stopped. Each file is written
-atomically, so the newest checkpoint in a folder is always complete.
+counters, the last scores, the random number generator states (torch, numpy, python) and the
+run's fingerprint (:mod:`mlrpy.fingerprint`), so a run resumed from it (learner parameter
+``resume``) continues as if it had never stopped, and only the run that wrote it can resume
+from it. Files use the safe mlrpy format (:mod:`mlrpy.fileformat`: no pickle, SHA-256
+checksum) and are written atomically, so the newest checkpoint in a folder is always complete.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.registry import mlr_callbacks
 from mlrpy.errors import CheckpointError
-from mlrpy.io import atomic_write
+from mlrpy.fileformat import read_file, type_path, write_file
+from mlrpy.fingerprint import run_fingerprint
+from mlrpy.io import fsync_folder, remove_temporaries, user_path
 
 __all__ = [
-    "CHECKPOINT_FORMAT",
+    "KIND",
     "CallbackSetCheckpoint",
     "checkpoint",
     "checkpoint_files",
@@ -37,14 +41,15 @@ __all__ = [
     "restore_rng_states",
 ]
 
-EXAMPLE = 't_clbk("checkpoint", path="runs/mlp", freq=5)'
-CHECKPOINT_FORMAT = 1
+EXAMPLE = 't_clbk("checkpoint", path="runs/mlp", freq=5, keep_last=2)'
+KIND = "checkpoint"
+_NAME = r"checkpoint_\d+\.pt"
 _FILE = re.compile(r"^checkpoint_(\d+)\.pt$")
 
 
 def resolve_path(path: str | os.PathLike[str] | Callable[[], Any]) -> Path:
-    """The checkpoint folder: ``path`` itself, or what a callable ``path`` returns."""
-    folder = Path(path() if callable(path) else path)
+    """The checkpoint folder: ``path`` itself, or what a callable ``path`` returns (``~`` expanded)."""
+    folder = user_path(path() if callable(path) else path, "cb.checkpoint.path")
     if folder.exists() and not folder.is_dir():
         raise CheckpointError(f"Checkpoint path '{folder}' is a file; it must be a folder")
     return folder
@@ -64,14 +69,13 @@ def network_signature(network: torch.nn.Module) -> dict[str, tuple[int, ...]]:
 
 
 def read_checkpoint(file: Path) -> dict[str, Any]:
-    """Load one checkpoint file (on the CPU); raises :class:`CheckpointError` if it is not one."""
-    try:
-        payload = torch.load(file, map_location="cpu", weights_only=False)
-    except Exception as err:
-        raise CheckpointError(f"'{file}' is not a readable mlrpy checkpoint: {err}") from err
-    if not isinstance(payload, dict) or payload.get("mlrpy_checkpoint") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"'{file}' is not an mlrpy checkpoint (format {CHECKPOINT_FORMAT})")
-    return payload
+    """Load one checkpoint file (on the CPU); no code from the file runs.
+
+    Raises:
+        CorruptFileError: the file is truncated, altered or not an mlrpy file.
+        IncompatibleFileError: it is not a checkpoint or in another format version.
+    """
+    return read_file(file, KIND, place=lambda tensor, saved: tensor)
 
 
 def _rng_states() -> dict[str, Any]:
@@ -98,15 +102,22 @@ class CallbackSetCheckpoint(CallbackSet):
     """Saves a complete checkpoint after every ``freq``-th epoch and at the end of training.
 
     Files are named ``checkpoint_<epoch>.pt`` inside ``path``; each holds the network and
-    optimizer states, every other callback's ``state_dict()``, the loop counters, the seed and
-    the RNG states (torch, numpy, python; CUDA when present), so ``resume`` continues a run
-    bit for bit. Every file is written to a temporary name and renamed, so a run killed while
-    saving never leaves a broken newest checkpoint. Runs last (weight ``inf``) so the states it
-    saves are those of the finished epoch.
+    optimizer states, every other callback's ``state_dict()``, the loop counters, the last
+    scores, the seed, the RNG states (torch, numpy, python; CUDA when present) and the run's
+    fingerprint (rows, hashes of the data and targets, classes, seed, learner parameters), so
+    ``resume`` continues the same run bit for bit and refuses another run's checkpoints.
+
+    Files are safetensors files with a SHA-256 checksum (no pickle: reading one runs no code).
+    Each is written to a temporary name, flushed, renamed, and the folder synced, so a run
+    killed while saving (or a power loss) never leaves a broken newest checkpoint; temporaries
+    a killed run left behind are removed at the next write. An epoch already saved is never
+    written again, so resuming a finished run writes nothing. Runs last (weight ``inf``) so
+    the states it saves are those of the finished epoch.
 
     A new run refuses a folder that already holds checkpoints (another run's); resume that
     run with ``resume=True`` or pick another folder. A callable ``path`` lets parallel runs
-    (e.g. in a grid search) write to distinct folders.
+    (e.g. in a grid search) write to distinct folders; ``~`` is expanded. ``keep_last`` keeps
+    2 or more files to fall back on the previous checkpoint should the newest be damaged.
 
     Example:
         >>> import os, tempfile
@@ -131,17 +142,26 @@ class CallbackSetCheckpoint(CallbackSet):
         freq: Annotated[
             int, Field(ge=1, description="save after every freq-th epoch (the last epoch is always saved)")
         ] = 1,
+        keep_last: Annotated[
+            int | None,
+            Field(ge=1, description="keep only the newest keep_last checkpoints (None keeps all)"),
+        ] = None,
     ) -> None:
+        if not callable(path):
+            user_path(path, "path")  # refuse "" and URLs before the run starts
         self.path = path
         self.freq = freq
+        self.keep_last = keep_last
         self.folder: Path | None = None
         self.last_saved: int | None = None
+        self.fingerprint: dict[str, Any] | None = None
 
     def on_begin(self) -> None:
+        ctx = self.ctx
         folder = resolve_path(self.path)
-        resumed_from = getattr(self.ctx, "resumed_from", None)
+        resumed_from = getattr(ctx, "resumed_from", None)
         existing = checkpoint_files(folder)
-        if existing and (resumed_from is None or resumed_from.resolve() != folder.resolve()):
+        if existing and (resumed_from is None or Path(resumed_from).resolve() != folder.resolve()):
             raise CheckpointError(
                 f"Checkpoint folder '{folder}' already holds checkpoints of another run "
                 f"(newest: {existing[-1][1].name}); continue that run with resume=True or choose "
@@ -149,36 +169,64 @@ class CallbackSetCheckpoint(CallbackSet):
             )
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
+        # the epoch a resumed run continues from is on disk already
+        self.last_saved = getattr(ctx, "resumed_epoch", None)
+        self.fingerprint = getattr(ctx, "run_fingerprint", None) or run_fingerprint(ctx)
+        ctx.run_fingerprint = self.fingerprint  # type: ignore[attr-defined]
 
     def on_epoch_end(self) -> None:
         if self.ctx.epoch % self.freq == 0:
             self.save()
 
     def on_end(self) -> None:
-        if self.ctx.epoch > 0 and self.last_saved != self.ctx.epoch:
+        if self.ctx.epoch > 0:
             self.save()
 
     def save(self) -> Path:
-        """Write the checkpoint of the current epoch; returns its file."""
+        """Write the checkpoint of the current epoch (unless it is saved already); returns its file."""
         ctx = self.ctx
         assert self.folder is not None and ctx.network is not None and ctx.optimizer is not None
+        file = self.folder / f"checkpoint_{ctx.epoch:05d}.pt"
+        if self.last_saved is not None and ctx.epoch <= self.last_saved:
+            return file
         payload = {
-            "mlrpy_checkpoint": CHECKPOINT_FORMAT,
             "epoch": ctx.epoch,
             "global_step": ctx.global_step,
-            "seed": getattr(ctx, "seed", None),
+            "seed": ctx.seed,
+            "fingerprint": self.fingerprint,
             "network": ctx.network.state_dict(),
             "network_signature": network_signature(ctx.network),
             "optimizer": ctx.optimizer.state_dict(),
             "callbacks": {
-                cb.id: (type(cb).__qualname__, cb.state_dict()) for cb in ctx.callbacks if cb is not self
+                cb.id: {"class": type_path(type(cb)), "state": cb.state_dict()}
+                for cb in ctx.callbacks
+                if cb is not self
+            },
+            "scores": {
+                "train": ctx.last_scores_train,
+                "valid": ctx.last_scores_valid,
+                "last_loss": ctx.last_loss,
             },
             "rng": _rng_states(),
         }
-        file = self.folder / f"checkpoint_{ctx.epoch:05d}.pt"
-        atomic_write(file, lambda f: torch.save(payload, f))
+        remove_temporaries(self.folder, _NAME)
+        write_file(file, KIND, payload)
         self.last_saved = ctx.epoch
+        if self.keep_last is not None:
+            self._prune(ctx.epoch)
         return file
+
+    def _prune(self, epoch: int) -> None:
+        """Delete all but the newest ``keep_last`` checkpoints up to ``epoch``.
+
+        Files of later epochs can only be leftovers that resuming skipped as unreadable;
+        they are overwritten when the run gets there, never counted as the newest.
+        """
+        assert self.folder is not None and self.keep_last is not None
+        done = [file for e, file in checkpoint_files(self.folder) if e <= epoch]
+        for file in done[: -self.keep_last]:
+            file.unlink(missing_ok=True)
+        fsync_folder(self.folder)
 
     def state_dict(self) -> dict[str, Any]:
         return {"folder": str(self.folder) if self.folder else None, "last_saved": self.last_saved}

@@ -14,6 +14,7 @@ from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.registry import mlr_callbacks
 from mlrpy.callbacks.running_mean import EpochLoss
+from mlrpy.io import user_path
 
 EXAMPLE = 't_clbk("csv_logger", path="log/history.csv")'
 
@@ -27,7 +28,8 @@ class CallbackSetCSVLogger(CallbackSet):
     ``train.<measure>`` for ``measures_train`` and ``valid.loss`` / ``valid.<measure>``
     when there is validation data; cells of epochs without evaluation stay empty. A new run
     overwrites the file; a resumed run (``ctx.epoch > 0`` at the start) appends to it
-    without a second header. Missing parent folders of ``path`` are created.
+    without a second header. Missing parent folders of ``path`` are created; ``~`` is expanded
+    and URLs are refused.
 
     Example:
         >>> import os, tempfile
@@ -45,7 +47,7 @@ class CallbackSetCSVLogger(CallbackSet):
     def __init__(
         self, path: Annotated[str, Field(min_length=1, description="the CSV file to write")]
     ) -> None:
-        self.path = Path(path)
+        self.path: Path = user_path(path, "path")
         self._file: Any = None
         self._writer: Any = None
         self._loss = EpochLoss()

@@ -11,6 +11,7 @@ from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.registry import mlr_callbacks
 from mlrpy.callbacks.running_mean import EpochLoss
+from mlrpy.io import user_path
 
 EXAMPLE = 't_clbk("tb", path="runs/mlp", log_train_loss=True)'
 
@@ -23,7 +24,8 @@ class CallbackSetTB(CallbackSet):
     in epochs with validation. With ``log_train_loss=True`` also ``train.batch_loss`` at
     step = global batch count. The writer is flushed after every epoch and closed when the
     run ends, also after an error. View with ``tensorboard --logdir <path>``; the folder is
-    created if missing. ``log_train_loss`` costs one host sync per batch.
+    created if missing (``~`` is expanded; URLs are refused). ``log_train_loss`` costs one
+    host sync per batch.
 
     Needs the ``tensorboard`` package (``pip install 'mlrpy[tensorboard]'``).
 
@@ -47,7 +49,7 @@ class CallbackSetTB(CallbackSet):
             bool, Field(description="also log the training loss of every batch")
         ] = False,
     ) -> None:
-        self.path = path
+        self.path = str(user_path(path, "path"))
         self.log_train_loss = log_train_loss
         self.writer: Any = None
         self._loss = EpochLoss()

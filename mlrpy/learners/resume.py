@@ -1,8 +1,12 @@
 """Exact resume from a checkpoint folder (learner parameter ``resume``).
 
-The newest complete checkpoint is loaded before ``on_begin``: network, optimizer, loop
-counters, callback states (matched by id) and RNG states, so the resumed run continues bit for
-bit where the interrupted one stopped.
+The newest readable checkpoint is loaded before ``on_begin``: network, optimizer, loop
+counters, last scores, callback states (matched by id) and RNG states, so the resumed run
+continues bit for bit where the interrupted one stopped. Before anything is loaded or written,
+the run's fingerprint must match the checkpoint's (same data, classes, seed and parameters
+other than ``epochs``, ``resume`` and ``callbacks``) and ``epochs`` must not be below the
+checkpoint's epoch. A run that completed its epochs resumes to the same model without
+training or writing anything.
 """
 
 from __future__ import annotations
@@ -23,9 +27,15 @@ from mlrpy.callbacks.checkpoint import (
     restore_rng_states,
 )
 from mlrpy.callbacks.context import ContextTorch
-from mlrpy.errors import CheckpointError, ParameterError
+from mlrpy.errors import CheckpointError, CorruptFileError, IncompatibleFileError, ParameterError
+from mlrpy.fingerprint import fingerprint_differences, run_fingerprint
+from mlrpy.io import user_path
 
 __all__ = ["ResumePoint", "find_resume_checkpoint"]
+
+
+def _class_name(path: str) -> str:
+    return path.rpartition(":")[2]
 
 
 @dataclass
@@ -36,45 +46,74 @@ class ResumePoint:
     file: Path
     payload: dict[str, Any]
 
+    def _refuse(self, why: str) -> CheckpointError:
+        return CheckpointError(f"Cannot resume from '{self.file}' (nothing was written): {why}")
+
+    def check(self, ctx: ContextTorch) -> None:
+        """Raise :class:`CheckpointError` unless ``ctx``'s run may continue from this checkpoint."""
+        payload = self.payload
+        current = run_fingerprint(ctx)
+        differences = fingerprint_differences(payload["fingerprint"], current)
+        if differences:
+            raise self._refuse(
+                f"it belongs to another run ({'; '.join(differences)}; checkpoint vs now). Resume "
+                f"with the same data, seed and parameters (only epochs and callbacks may change), "
+                f"or start the new run in another folder"
+            )
+        ctx.run_fingerprint = current  # type: ignore[attr-defined]  # reused by the checkpoint callback
+        if payload["epoch"] > ctx.total_epochs:
+            raise self._refuse(
+                f"it holds epoch {payload['epoch']}, but epochs={ctx.total_epochs}; a resumed run "
+                f"cannot go back. Set epochs >= {payload['epoch']} (epochs={payload['epoch']} "
+                f"returns the checkpointed model), or start a new run in another folder"
+            )
+        assert ctx.network is not None
+        saved, current_signature = payload["network_signature"], network_signature(ctx.network)
+        if saved != current_signature:
+            names = set(saved) | set(current_signature)
+            differing = sorted(k for k in names if saved.get(k) != current_signature.get(k))
+            raise self._refuse(
+                f"the network differs from the checkpointed one (parameters "
+                f"{differing[:5]}{' ...' if len(differing) > 5 else ''}: saved "
+                f"{[saved.get(k) for k in differing[:3]]}, now "
+                f"{[current_signature.get(k) for k in differing[:3]]}); use the architecture of "
+                f"the interrupted run or another checkpoint folder"
+            )
+        stored: dict[str, dict[str, Any]] = payload["callbacks"]
+        for cb in ctx.callbacks:
+            if cb.id in stored and _class_name(stored[cb.id]["class"]) != type(cb).__qualname__:
+                raise self._refuse(
+                    f"callback '{cb.id}' was a {_class_name(stored[cb.id]['class'])} in the "
+                    f"interrupted run but is a {type(cb).__qualname__} now"
+                )
+
     def restore(self, ctx: ContextTorch) -> None:
-        """Load everything into the run's context (the loop's restore hook)."""
+        """Check, then load everything into the run's context (the loop's restore hook)."""
+        self.check(ctx)
         payload = self.payload
         assert ctx.network is not None and ctx.optimizer is not None
-        saved, current = payload["network_signature"], network_signature(ctx.network)
-        if saved != current:
-            differing = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
-            raise CheckpointError(
-                f"Cannot resume from '{self.file}': the network differs from the checkpointed one "
-                f"(parameters {differing[:5]}{' ...' if len(differing) > 5 else ''}: "
-                f"saved {[saved.get(k) for k in differing[:3]]}, now "
-                f"{[current.get(k) for k in differing[:3]]}). Nothing was written; use the "
-                f"architecture of the interrupted run or another checkpoint folder"
-            )
         ctx.network.load_state_dict(payload["network"])
         ctx.optimizer.load_state_dict(payload["optimizer"])
         ctx.epoch = payload["epoch"]
         ctx.global_step = payload["global_step"]
-        stored: dict[str, tuple[str, Any]] = payload["callbacks"]
-        present = {cb.id for cb in ctx.callbacks}
+        scores = payload["scores"]
+        ctx.last_scores_train, ctx.last_scores_valid = scores["train"], scores["valid"]
+        ctx.last_loss = scores["last_loss"]
+        ctx.resumed_epoch = payload["epoch"]  # type: ignore[attr-defined]  # never rewritten
+        stored: dict[str, dict[str, Any]] = payload["callbacks"]
         for cb in ctx.callbacks:
-            if cb.id not in stored:
-                if type(cb).has_state() and not isinstance(cb, CallbackSetCheckpoint):
-                    warnings.warn(
-                        f"Resuming from '{self.file}': callback '{cb.id}' was not in the interrupted "
-                        f"run; it starts fresh",
-                        RuntimeWarning,
-                        stacklevel=2,
-                    )
-                continue
-            class_name, state = stored[cb.id]
-            if class_name != type(cb).__qualname__:
-                raise CheckpointError(
-                    f"Cannot resume from '{self.file}': callback '{cb.id}' was a {class_name} "
-                    f"in the interrupted run but is a {type(cb).__qualname__} now"
+            if cb.id in stored:
+                if stored[cb.id]["state"] is not None:
+                    cb.load_state_dict(stored[cb.id]["state"])
+            elif type(cb).has_state() and not isinstance(cb, CallbackSetCheckpoint):
+                warnings.warn(
+                    f"Resuming from '{self.file}': callback '{cb.id}' was not in the interrupted "
+                    f"run; it starts fresh",
+                    RuntimeWarning,
+                    stacklevel=2,
                 )
-            if state is not None:
-                cb.load_state_dict(state)
-        for missing in sorted(set(stored) - present):
+        attached = {cb.id for cb in ctx.callbacks}
+        for missing in sorted(k for k in stored if k not in attached and stored[k]["state"] is not None):
             warnings.warn(
                 f"Resuming from '{self.file}': callback '{missing}' of the interrupted run is not "
                 f"attached now; its saved state is ignored",
@@ -96,7 +135,7 @@ def _resume_folder(resume: Any, callbacks: list[TorchCallback]) -> Path | None:
             )
         return resolve_path(found[0].get_values()["path"])
     if isinstance(resume, (str, os.PathLike)):
-        return resolve_path(resume)
+        return user_path(resume, "resume")
     raise ParameterError(f"'resume' must be None, True/False or a folder path, got {resume!r}")
 
 
@@ -104,7 +143,8 @@ def find_resume_checkpoint(resume: Any, callbacks: list[TorchCallback]) -> Resum
     """The newest readable checkpoint to resume from, or ``None`` to start from scratch.
 
     A folder that does not exist yet or is empty starts a fresh run (so one script serves the
-    first run and every restart); a folder with other files but no checkpoint is an error.
+    first run and every restart); a folder with other files but no checkpoint is an error. A
+    damaged newest checkpoint is skipped with a warning in favour of the previous one.
     """
     folder = _resume_folder(resume, callbacks)
     if folder is None:
@@ -123,7 +163,7 @@ def find_resume_checkpoint(resume: Any, callbacks: list[TorchCallback]) -> Resum
     for _, file in reversed(files):
         try:
             return ResumePoint(folder, file, read_checkpoint(file))
-        except CheckpointError as err:
+        except (CorruptFileError, IncompatibleFileError, OSError) as err:
             problems.append(str(err))
             warnings.warn(f"Skipping unreadable checkpoint: {err}", RuntimeWarning, stacklevel=2)
     raise CheckpointError(f"resume: no readable checkpoint in '{folder}': {'; '.join(problems)}")
