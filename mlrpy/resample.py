@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,15 +34,17 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 from sklearn.base import clone
 
 from mlrpy.callbacks import CallbackSetCheckpoint, as_torch_callbacks
 from mlrpy.callbacks.checkpoint import resolve_path
 from mlrpy.conversions import as_learner, as_resampling, as_task
 from mlrpy.errors import ParameterError
+from mlrpy.learners import LearnerTorch
 from mlrpy.measures import Measure, resolve_measures
 from mlrpy.prediction import Prediction, combine_predictions
+from mlrpy.reporting import run_jobs
 from mlrpy.resampling import Resampling
 from mlrpy.tasks import Task
 
@@ -53,7 +56,10 @@ __all__ = [
     "instantiated_for",
     "iteration_params",
     "resample",
+    "subfolder_params",
 ]
+
+logger = logging.getLogger(__name__)
 
 MeasuresArg = str | Measure | Sequence[str | Measure] | None
 
@@ -117,7 +123,9 @@ def checkpoint_folders(learner: Any) -> dict[str, Path]:
     """The folders ``learner`` checkpoints to or resumes from, by the parameter naming them.
 
     Keys are ``"cb.<id>.path"`` for every checkpoint callback with a path (a callable path is
-    called once, here) and ``"resume"`` when ``resume`` is a folder.
+    called once, here) and ``"resume"`` when ``resume`` is a folder. mlrpy learners nested in
+    another learner (a Pipeline step, the learner of an auto tuner) count too, their keys
+    prefixed as in ``get_params`` (``"mlp__cb.checkpoint.path"``).
 
     Example:
         >>> from mlrpy import lrn, t_clbk
@@ -127,15 +135,35 @@ def checkpoint_folders(learner: Any) -> dict[str, Path]:
         >>> {k: v.as_posix() for k, v in checkpoint_folders(learner).items()}
         {'cb.checkpoint.path': 'runs/a', 'resume': 'runs/a'}
     """
+    owners = {"": learner}
+    if not isinstance(learner, LearnerTorch) and callable(getattr(learner, "get_params", None)):
+        owners.update({
+            f"{key}__": value for key, value in learner.get_params(deep=True).items()
+            if isinstance(value, LearnerTorch)
+        })
     folders: dict[str, Path] = {}
-    for tc in as_torch_callbacks(getattr(learner, "callbacks", None)):
-        path = tc.get_values().get("path")
-        if issubclass(tc.generator, CallbackSetCheckpoint) and path is not None:
-            folders[tc.key_prefix + "path"] = resolve_path(path)
-    resume = getattr(learner, "resume", None)
-    if isinstance(resume, (str, os.PathLike)):
-        folders["resume"] = Path(resume)
+    for prefix, owner in owners.items():
+        if not isinstance(owner, LearnerTorch):
+            continue
+        for tc in as_torch_callbacks(owner.callbacks):
+            path = tc.get_values().get("path")
+            if issubclass(tc.generator, CallbackSetCheckpoint) and path is not None:
+                folders[prefix + tc.key_prefix + "path"] = resolve_path(path)
+        if isinstance(owner.resume, (str, os.PathLike)):
+            folders[prefix + "resume"] = Path(owner.resume)
     return folders
+
+
+def subfolder_params(folders: dict[str, Path], name: str) -> dict[str, str]:
+    """The parameters moving every folder of :func:`checkpoint_folders` to its subfolder ``name``.
+
+    Example:
+        >>> from pathlib import Path
+        >>> from mlrpy.resample import subfolder_params
+        >>> subfolder_params({"resume": Path("runs")}, "config_3") == {"resume": str(Path("runs/config_3"))}
+        True
+    """
+    return {key: str(folder / name) for key, folder in folders.items()}
 
 
 def iteration_params(folders: dict[str, Path], i: int) -> dict[str, str]:
@@ -150,7 +178,7 @@ def iteration_params(folders: dict[str, Path], i: int) -> dict[str, str]:
         >>> iteration_params({"resume": Path("runs")}, 2) == {"resume": str(Path("runs/iter_2"))}
         True
     """
-    return {name: str(folder / f"iter_{i}") for name, folder in folders.items()}
+    return subfolder_params(folders, f"iter_{i}")
 
 
 # -- one iteration -----------------------------------------------------------------------------
@@ -342,6 +370,7 @@ def resample(
     resampling: Resampling | str,
     store_models: bool = False,
     n_jobs: int | None = None,
+    progress: bool | None = None,
 ) -> ResampleResult:
     """Train and test ``learner`` on every iteration of ``resampling`` (mlr3's ``resample``).
 
@@ -353,11 +382,14 @@ def resample(
 
     Args:
         task: a task or a task key (see :func:`~mlrpy.conversions.as_task`).
-        learner: a mlrpy learner or a learner key.
+        learner: an mlrpy learner, a learner key or a scikit-learn estimator or Pipeline
+            (see :func:`~mlrpy.conversions.as_learner`).
         resampling: a resampling (instantiated or not) or a resampling key.
         store_models: keep the fitted learner of every iteration in ``learners``.
         n_jobs: passed to :class:`joblib.Parallel` (``None``: sequential unless a joblib
             backend context such as ``parallel_backend("dask")`` says otherwise).
+        progress: a progress bar over the iterations on stderr: ``None`` when stderr is a
+            terminal, ``True`` always, ``False`` never (see :mod:`mlrpy.reporting`).
 
     Returns:
         A :class:`ResampleResult`.
@@ -375,5 +407,10 @@ def resample(
     resampling = instantiated_for(as_resampling(resampling), task)
     check_task(learner, task)
     template = clone_learner(learner)
-    iterations = Parallel(n_jobs=n_jobs)(iteration_jobs(task, template, resampling, store_models))
-    return ResampleResult(task, template, resampling, list(iterations), store_models)
+    logger.info(
+        "resample: learner '%s' on task '%s', %d iterations of '%s'",
+        template.id, task.id, resampling.iters, resampling.id,
+    )
+    jobs = iteration_jobs(task, template, resampling, store_models)
+    iterations = run_jobs(jobs, n_jobs, progress, f"resample {template.id}")
+    return ResampleResult(task, template, resampling, iterations, store_models)

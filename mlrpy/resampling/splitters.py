@@ -21,10 +21,11 @@ import numpy as np
 from pydantic import ConfigDict, field_validator
 
 from mlrpy.errors import MlrpyError, ParameterError
+from mlrpy.learner_api import role_values
 from mlrpy.resampling.base import Params, Resampling, Split
 from mlrpy.tasks import Task
 
-__all__ = ["ResamplingSklearn", "role_values"]
+__all__ = ["ResamplingSklearn"]
 
 
 class _SklearnParams(Params):
@@ -41,28 +42,6 @@ class _SklearnParams(Params):
                 f"KFold(5) or GroupKFold(5); got {type(value).__name__}"
             )
         return value
-
-
-def role_values(task: Task, role: str, rows: list[Any]) -> np.ndarray | None:
-    """The values of ``task``'s columns with column role ``role`` for ``rows``, one per row;
-    ``None`` when the task has no such column.
-
-    Several columns are combined into one label per row (their values joined with ``|``).
-
-    Example:
-        >>> from mlrpy import tsk
-        >>> from mlrpy.resampling.splitters import role_values
-        >>> role_values(tsk("iris"), "group", [0, 1]) is None
-        True
-    """
-    roles = getattr(task, "col_roles", None) or {}
-    cols = list(roles.get(role) or [])
-    if not cols:
-        return None
-    frame = task.backend.loc[rows, cols]
-    if len(cols) == 1:
-        return frame[cols[0]].to_numpy()
-    return frame.astype(str).agg("|".join, axis=1).to_numpy()
 
 
 class ResamplingSklearn(Resampling):

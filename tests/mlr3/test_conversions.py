@@ -38,7 +38,7 @@ def test_unknown_keys_name_the_registry():
 @pytest.mark.parametrize(
     "fn, bad, match",
     [
-        (as_learner, 3, "mlrpy learner or a learner key.*int"),
+        (as_learner, 3, "mlrpy learner, a learner key.*scikit-learn estimator.*int"),
         (as_task, [1, 2], "Task, a task key.*DataFrame.*list"),
         (as_resampling, None, "Resampling or a resampling key.*NoneType"),
     ],
