@@ -29,8 +29,13 @@ class Learner(Protocol):
         (True, False)
     """
 
-    id: str
-    task_type: str
+    @property
+    def id(self) -> str:
+        """The learner's name in results and messages."""
+
+    @property
+    def task_type(self) -> str:
+        """``"classif"`` or ``"regr"``."""
 
     def train(self, task: Any, row_ids: Sequence[Any] | None = None) -> Any:
         """Train on ``task`` (only ``row_ids`` if given); returns the learner."""
