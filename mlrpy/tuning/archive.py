@@ -115,7 +115,10 @@ def archive_frame(
             row["pruned"] = r.pruned
         rows.append(row)
     columns = [*names, measure.id, *(["epochs"] if internal else []), "scores", "runtime", "error"]
-    return pd.DataFrame(rows, columns=[*columns, *(["pruned"] if pruning else [])])
+    frame = pd.DataFrame(rows, columns=[*columns, *(["pruned"] if pruning else [])])
+    # keep None for "no error" (pandas would store text as strings with NaN for None)
+    frame["error"] = pd.Series([r.error for r in results], index=frame.index, dtype=object)
+    return frame
 
 
 def best_index(results: list[ConfigResult], measure: Measure) -> int:

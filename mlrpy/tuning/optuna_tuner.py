@@ -1,9 +1,11 @@
 """The ``"optuna"`` tuner: configurations proposed by an optuna sampler, pruned by its pruner.
 
 Install it with ``pip install 'mlrpy[optuna]'``; optuna is imported only when this tuner is
-used. Each trial suggests one value per searched parameter (``suggest_float`` /
-``suggest_int`` for ranges, ``log=True`` for log ranges, ``suggest_categorical`` for choices)
-and is told the configuration's aggregated score; a failed configuration is a failed trial.
+used. The study runs ``study.optimize``, so any sampler works (``GridSampler`` included, which
+may stop the study before ``n_trials``). Each trial suggests one value per searched parameter
+(``suggest_float`` / ``suggest_int`` for ranges, ``log=True`` for log ranges,
+``suggest_categorical`` for choices) and returns the configuration's aggregated score; a
+failed configuration (``on_error="warn"``) is a failed trial.
 
 Pruning goes through the callback system. With a ``pruner``, the learner gets the callback
 ``optuna_pruning`` (:class:`CallbackSetOptunaPruning`): at every validation it reports the
@@ -188,21 +190,19 @@ def optuna_search(
         sampler=sampler,
         pruner=pruner if pruner is not None else optuna.pruners.NopPruner(),
     )
-    states = optuna.trial.TrialState
-    results = []
+    results: list[ConfigResult] = []
+
+    def objective(trial: Any) -> float:
+        reporter = TrialReporter(trial) if pruner is not None else None
+        result = evaluate(len(results), suggest(trial, dims), reporter)
+        result.pruned = reporter is not None and reporter.pruned
+        results.append(result)
+        bar.update(1)
+        if result.pruned:
+            result.score, result.scores = math.nan, []
+            raise optuna.TrialPruned()
+        return result.score  # NaN (a failed configuration) makes a failed trial
+
     with progress_bar(n_trials, "tune (optuna)", progress) as bar:
-        for j in range(n_trials):
-            trial = study.ask()
-            reporter = TrialReporter(trial) if pruner is not None else None
-            result = evaluate(j, suggest(trial, dims), reporter)
-            result.pruned = reporter is not None and reporter.pruned
-            if result.pruned:
-                result.score, result.scores = math.nan, []
-                study.tell(trial, state=states.PRUNED)
-            elif result.error is not None or math.isnan(result.score):
-                study.tell(trial, state=states.FAIL)
-            else:
-                study.tell(trial, result.score)
-            results.append(result)
-            bar.update(1)
+        study.optimize(objective, n_trials=n_trials)
     return results, study
