@@ -68,18 +68,22 @@ from mlrpy.tasks import (
     tsk,
     tsks,
 )
-from mlrpy.tuning import TuningResult, to_tune, tune
+from mlrpy.sklearn_learner import LearnerSklearn
+from mlrpy.tuning import AutoTuner, TuningResult, auto_tuner, to_tune, tune
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoTuner",
     "BenchmarkResult",
+    "LearnerSklearn",
     "Measure",
     "ResampleResult",
     "Resampling",
     "TuningResult",
     "as_learner",
     "as_resampling",
+    "auto_tuner",
     "as_task",
     "benchmark",
     "benchmark_grid",
