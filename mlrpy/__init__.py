@@ -58,6 +58,7 @@ from mlrpy.plotting import plot_history
 from mlrpy.prediction import Prediction, PredictionClassif, PredictionRegr
 from mlrpy.resample import ResampleResult, resample
 from mlrpy.resampling import Resampling, mlr_resamplings, rsmp, rsmps
+from mlrpy.sklearn_learner import LearnerSklearn
 from mlrpy.tasks import (
     Task,
     TaskClassif,
@@ -68,7 +69,6 @@ from mlrpy.tasks import (
     tsk,
     tsks,
 )
-from mlrpy.sklearn_learner import LearnerSklearn
 from mlrpy.tuning import AutoTuner, TuningResult, auto_tuner, to_tune, tune
 
 __version__ = "0.1.0"
