@@ -153,22 +153,29 @@ def _task_from_frame(df: pd.DataFrame, target: str | None, task_type: str | None
 
 def as_resampling(x: Any) -> Resampling:
     """A resampling: a :class:`~mlrpy.resampling.Resampling` passes through, a key becomes
-    ``rsmp(key)``.
+    ``rsmp(key)`` and a scikit-learn splitter (an object with ``split``, such as
+    ``GroupKFold(5)``) becomes ``rsmp("sklearn", cv=splitter)``.
 
     Raises:
         UnknownKeyError: an unknown key (see ``mlr_resamplings``).
         ParameterError: anything else.
 
     Example:
+        >>> from sklearn.model_selection import KFold
         >>> from mlrpy import as_resampling, rsmp
         >>> cv = rsmp("cv", folds=3)
         >>> as_resampling(cv) is cv, as_resampling("cv").param_values["folds"]
         (True, 10)
+        >>> as_resampling(KFold(4)).id, as_resampling(KFold(4)).iters
+        ('sklearn', 4)
     """
     if isinstance(x, Resampling):
         return x
     if isinstance(x, str):
         return rsmp(x)
+    if not isinstance(x, type) and callable(getattr(x, "split", None)):
+        return rsmp("sklearn", cv=x)
     raise ParameterError(
-        f"Expected a Resampling or a resampling key (see mlr_resamplings), got {_describe(x)}"
+        f"Expected a Resampling, a resampling key (see mlr_resamplings) or a scikit-learn "
+        f"splitter, got {_describe(x)}"
     )
