@@ -67,8 +67,10 @@ def test_classifier_predictions_carry_probabilities(iris):
 
 
 def test_regression_prediction_and_sklearn_face(diabetes):
-    learner = as_learner(Ridge(alpha=0.5))
+    ridge = Ridge(alpha=0.5)
+    learner = as_learner(ridge)
     pred = learner.train(diabetes).predict(diabetes, row_ids=[0, 1, 2])
+    assert not hasattr(ridge, "coef_") and hasattr(learner.model, "coef_")  # a copy was fitted
     assert isinstance(pred, PredictionRegr) and pred.row_ids == [0, 1, 2]
     X = diabetes.data(cols=diabetes.feature_names)
     direct = Ridge(alpha=0.5).fit(X, diabetes.truth())
