@@ -12,7 +12,8 @@ they are handed to it as the training task's ``internal_valid_task``, as in mlr3
 Checkpoints: when the learner has a ``checkpoint`` callback or ``resume`` is a folder,
 iteration ``i`` checkpoints to and resumes from the subfolder ``iter_<i>`` of that folder, so
 the iterations never overwrite each other and an interrupted resample continues each
-iteration where it stopped.
+iteration where it stopped (see :mod:`mlrpy.run_folders`; the folder helpers are importable
+from here too).
 
 Example:
     >>> from mlrpy import lrn, rsmp, tsk
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,15 +37,13 @@ import pandas as pd
 from joblib import delayed
 from sklearn.base import clone
 
-from mlrpy.callbacks import CallbackSetCheckpoint, as_torch_callbacks
-from mlrpy.callbacks.checkpoint import resolve_path
 from mlrpy.conversions import as_learner, as_resampling, as_task
 from mlrpy.errors import ParameterError
-from mlrpy.learners import LearnerTorch
 from mlrpy.measures import Measure, resolve_measures
 from mlrpy.prediction import Prediction, combine_predictions
 from mlrpy.reporting import run_jobs
 from mlrpy.resampling import Resampling
+from mlrpy.run_folders import checkpoint_folders, iteration_params, subfolder_params
 from mlrpy.tasks import Task
 
 __all__ = [
@@ -116,69 +114,6 @@ def instantiated_for(resampling: Resampling, task: Task) -> Resampling:
             f"does not have; instantiate it on this task or pass an uninstantiated resampling"
         )
     return resampling
-
-
-# -- checkpoints -------------------------------------------------------------------------------
-def checkpoint_folders(learner: Any) -> dict[str, Path]:
-    """The folders ``learner`` checkpoints to or resumes from, by the parameter naming them.
-
-    Keys are ``"cb.<id>.path"`` for every checkpoint callback with a path (a callable path is
-    called once, here) and ``"resume"`` when ``resume`` is a folder. mlrpy learners nested in
-    another learner (a Pipeline step, the learner of an auto tuner) count too, their keys
-    prefixed as in ``get_params`` (``"mlp__cb.checkpoint.path"``).
-
-    Example:
-        >>> from mlrpy import lrn, t_clbk
-        >>> from mlrpy.resample import checkpoint_folders
-        >>> learner = lrn("classif.mlp", callbacks=[t_clbk("checkpoint", path="runs/a")],
-        ...               resume="runs/a")
-        >>> {k: v.as_posix() for k, v in checkpoint_folders(learner).items()}
-        {'cb.checkpoint.path': 'runs/a', 'resume': 'runs/a'}
-    """
-    owners = {"": learner}
-    if not isinstance(learner, LearnerTorch) and callable(getattr(learner, "get_params", None)):
-        owners.update({
-            f"{key}__": value for key, value in learner.get_params(deep=True).items()
-            if isinstance(value, LearnerTorch)
-        })
-    folders: dict[str, Path] = {}
-    for prefix, owner in owners.items():
-        if not isinstance(owner, LearnerTorch):
-            continue
-        for tc in as_torch_callbacks(owner.callbacks):
-            path = tc.get_values().get("path")
-            if issubclass(tc.generator, CallbackSetCheckpoint) and path is not None:
-                folders[prefix + tc.key_prefix + "path"] = resolve_path(path)
-        if isinstance(owner.resume, (str, os.PathLike)):
-            folders[prefix + "resume"] = Path(owner.resume)
-    return folders
-
-
-def subfolder_params(folders: dict[str, Path], name: str) -> dict[str, str]:
-    """The parameters moving every folder of :func:`checkpoint_folders` to its subfolder ``name``.
-
-    Example:
-        >>> from pathlib import Path
-        >>> from mlrpy.resample import subfolder_params
-        >>> subfolder_params({"resume": Path("runs")}, "config_3") == {"resume": str(Path("runs/config_3"))}
-        True
-    """
-    return {key: str(folder / name) for key, folder in folders.items()}
-
-
-def iteration_params(folders: dict[str, Path], i: int) -> dict[str, str]:
-    """The parameters giving iteration ``i`` its own subfolder ``iter_<i>`` of each folder.
-
-    ``folders`` comes from :func:`checkpoint_folders`; pass the result to ``set_params`` of
-    the iteration's learner.
-
-    Example:
-        >>> from pathlib import Path
-        >>> from mlrpy.resample import iteration_params
-        >>> iteration_params({"resume": Path("runs")}, 2) == {"resume": str(Path("runs/iter_2"))}
-        True
-    """
-    return subfolder_params(folders, f"iter_{i}")
 
 
 # -- one iteration -----------------------------------------------------------------------------

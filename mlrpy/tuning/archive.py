@@ -29,8 +29,9 @@ import pandas as pd
 
 from mlrpy.errors import ParameterError
 from mlrpy.measures import Measure
-from mlrpy.resample import checkpoint_folders, clone_learner, resample, subfolder_params
+from mlrpy.resample import clone_learner, resample
 from mlrpy.resampling import Resampling
+from mlrpy.run_folders import checkpoint_folders, subfolder_params
 from mlrpy.tasks import Task
 
 __all__ = ["ConfigResult", "TuningResult", "archive_frame", "best_index", "evaluate_config"]

@@ -15,8 +15,9 @@ from mlrpy.conversions import as_learner, as_resampling, as_task
 from mlrpy.errors import ParameterError
 from mlrpy.measures import Measure, resolve_measures
 from mlrpy.reporting import run_jobs
-from mlrpy.resample import check_task, checkpoint_folders, clone_learner, instantiated_for
+from mlrpy.resample import check_task, clone_learner, instantiated_for
 from mlrpy.resampling import Resampling
+from mlrpy.run_folders import checkpoint_folders
 from mlrpy.tasks import Task
 from mlrpy.tuning.archive import ConfigResult, TuningResult, archive_frame, best_index, evaluate_config
 from mlrpy.tuning.optuna_tuner import TrialReporter, add_pruning, import_optuna, optuna_search
