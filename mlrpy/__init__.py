@@ -62,6 +62,7 @@ from mlrpy.plotting import plot_history
 from mlrpy.prediction import Prediction, PredictionClassif, PredictionRegr
 from mlrpy.resample import ResampleResult, resample
 from mlrpy.resampling import Resampling, mlr_resamplings, rsmp, rsmps
+from mlrpy.sklearn_learner import LearnerSklearn
 from mlrpy.tasks import (
     Task,
     TaskClassif,
@@ -72,18 +73,21 @@ from mlrpy.tasks import (
     tsk,
     tsks,
 )
-from mlrpy.tuning import TuningResult, to_tune, tune
+from mlrpy.tuning import AutoTuner, TuningResult, auto_tuner, to_tune, tune
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoTuner",
     "BenchmarkResult",
+    "LearnerSklearn",
     "Measure",
     "ResampleResult",
     "Resampling",
     "TuningResult",
     "as_learner",
     "as_resampling",
+    "auto_tuner",
     "as_task",
     "benchmark",
     "benchmark_grid",

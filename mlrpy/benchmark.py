@@ -20,17 +20,18 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from joblib import Parallel
 
 from mlrpy.conversions import as_learner, as_resampling, as_task
 from mlrpy.dictionary import duplicated
 from mlrpy.errors import ParameterError
 from mlrpy.measures import Measure, as_measures, default_measure, resolve_measures
+from mlrpy.reporting import run_jobs
 from mlrpy.resample import (
     MeasuresArg,
     ResampleResult,
@@ -49,6 +50,8 @@ __all__ = [
     "benchmark",
     "benchmark_grid",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 def _as_list(x: Any) -> list[Any]:
@@ -233,7 +236,9 @@ def _design_rows(design: Any) -> list[tuple[Task, Any, Resampling]]:
     return out
 
 
-def benchmark(design: Any, store_models: bool = False, n_jobs: int | None = None) -> BenchmarkResult:
+def benchmark(
+    design: Any, store_models: bool = False, n_jobs: int | None = None, progress: bool | None = None
+) -> BenchmarkResult:
     """Resample every row of a design (mlr3's ``benchmark``).
 
     All iterations of all rows go through one :class:`joblib.Parallel` call. Checkpoint and
@@ -244,6 +249,8 @@ def benchmark(design: Any, store_models: bool = False, n_jobs: int | None = None
             ``learner``, ``resampling``, or a list of such triples).
         store_models: keep every fitted learner.
         n_jobs: passed to :class:`joblib.Parallel`.
+        progress: a progress bar over all iterations of all rows on stderr: ``None`` when
+            stderr is a terminal, ``True`` always, ``False`` never.
 
     Raises:
         ParameterError: a malformed design, or two rows checkpointing to one folder.
@@ -266,7 +273,8 @@ def benchmark(design: Any, store_models: bool = False, n_jobs: int | None = None
         for (task, _, r), template, row_folders in zip(rows, templates, folders)
         for job in iteration_jobs(task, template, r, store_models, row_folders)
     ]
-    results = list(Parallel(n_jobs=n_jobs)(jobs))
+    logger.info("benchmark: %d design rows, %d iterations in all", len(rows), len(jobs))
+    results = run_jobs(jobs, n_jobs, progress, "benchmark")
     out, start = [], 0
     for (task, _, r), template in zip(rows, templates):
         its = results[start:start + r.iters]

@@ -2,8 +2,9 @@
 
 Every function of the mlr3 layer (:func:`~mlrpy.resample.resample`,
 :func:`~mlrpy.benchmark.benchmark`, :func:`~mlrpy.tuning.tune`, ...) accepts either the object
-itself or something these functions turn into one, such as a registry key. An object of the
-right class passes through unchanged (it is not copied), as mlr3's ``as_*()`` do.
+itself or something these functions turn into one, such as a registry key or a scikit-learn
+estimator. An object of the right class passes through unchanged (it is not copied), as
+mlr3's ``as_*()`` do.
 
 Example:
     >>> from mlrpy import as_learner, as_resampling, as_task
@@ -18,8 +19,10 @@ from typing import Any
 import pandas as pd
 
 from mlrpy.errors import ParameterError
-from mlrpy.learners import LearnerTorch, lrn
+from mlrpy.learner_api import Learner
+from mlrpy.learners import lrn
 from mlrpy.resampling import Resampling, rsmp
+from mlrpy.sklearn_learner import LearnerSklearn, is_estimator
 from mlrpy.tasks import Task, as_task_classif, as_task_regr, tsk
 
 __all__ = ["as_learner", "as_resampling", "as_task"]
@@ -32,27 +35,46 @@ def _describe(obj: Any) -> str:
     return f"{type(obj).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
 
 
-def as_learner(x: Any) -> LearnerTorch:
-    """A learner: an mlrpy learner passes through, a registry key becomes ``lrn(key)``.
+def as_learner(x: Any, id: str | None = None, task_type: str | None = None) -> Learner:
+    """A learner: an mlrpy learner passes through, a registry key becomes ``lrn(key)``, and a
+    scikit-learn estimator or Pipeline becomes a :class:`~mlrpy.sklearn_learner.LearnerSklearn`.
+
+    Args:
+        x: an mlrpy learner (anything following :class:`~mlrpy.learner_api.Learner`), a key
+            of ``mlr_learners``, or a scikit-learn estimator.
+        id: the id of a wrapped estimator (default: its class name or its Pipeline steps).
+        task_type: ``"classif"`` or ``"regr"`` for an estimator that is neither a
+            scikit-learn classifier nor a regressor.
 
     Raises:
         UnknownKeyError: an unknown key (see ``mlr_learners``).
-        ParameterError: anything else.
+        ParameterError: anything else, or ``id`` / ``task_type`` given with a learner or key.
 
     Example:
+        >>> from sklearn.linear_model import LogisticRegression
         >>> from mlrpy import as_learner, lrn
         >>> learner = lrn("regr.mlp", epochs=2)
         >>> as_learner(learner) is learner
         True
         >>> as_learner("classif.torch_featureless").task_type
         'classif'
+        >>> as_learner(LogisticRegression(), id="logreg").id
+        'logreg'
     """
-    if isinstance(x, LearnerTorch):
+    if is_estimator(x) and not isinstance(x, Learner):
+        return LearnerSklearn(x, id=id, task_type=task_type)
+    if id is not None or task_type is not None:
+        raise ParameterError(
+            f"as_learner(): id= and task_type= only apply to a scikit-learn estimator, got "
+            f"{_describe(x)}; set learner.id instead"
+        )
+    if isinstance(x, Learner):
         return x
     if isinstance(x, str):
         return lrn(x)
     raise ParameterError(
-        f"Expected an mlrpy learner or a learner key (see mlr_learners), got {_describe(x)}"
+        f"Expected an mlrpy learner, a learner key (see mlr_learners) or a scikit-learn "
+        f"estimator, got {_describe(x)}"
     )
 
 
@@ -131,22 +153,29 @@ def _task_from_frame(df: pd.DataFrame, target: str | None, task_type: str | None
 
 def as_resampling(x: Any) -> Resampling:
     """A resampling: a :class:`~mlrpy.resampling.Resampling` passes through, a key becomes
-    ``rsmp(key)``.
+    ``rsmp(key)`` and a scikit-learn splitter (an object with ``split``, such as
+    ``GroupKFold(5)``) becomes ``rsmp("sklearn", cv=splitter)``.
 
     Raises:
         UnknownKeyError: an unknown key (see ``mlr_resamplings``).
         ParameterError: anything else.
 
     Example:
+        >>> from sklearn.model_selection import KFold
         >>> from mlrpy import as_resampling, rsmp
         >>> cv = rsmp("cv", folds=3)
         >>> as_resampling(cv) is cv, as_resampling("cv").param_values["folds"]
         (True, 10)
+        >>> as_resampling(KFold(4)).id, as_resampling(KFold(4)).iters
+        ('sklearn', 4)
     """
     if isinstance(x, Resampling):
         return x
     if isinstance(x, str):
         return rsmp(x)
+    if not isinstance(x, type) and callable(getattr(x, "split", None)):
+        return rsmp("sklearn", cv=x)
     raise ParameterError(
-        f"Expected a Resampling or a resampling key (see mlr_resamplings), got {_describe(x)}"
+        f"Expected a Resampling, a resampling key (see mlr_resamplings) or a scikit-learn "
+        f"splitter, got {_describe(x)}"
     )

@@ -12,7 +12,8 @@ they are handed to it as the training task's ``internal_valid_task``, as in mlr3
 Checkpoints: when the learner has a ``checkpoint`` callback or ``resume`` is a folder,
 iteration ``i`` checkpoints to and resumes from the subfolder ``iter_<i>`` of that folder, so
 the iterations never overwrite each other and an interrupted resample continues each
-iteration where it stopped.
+iteration where it stopped (see :mod:`mlrpy.run_folders`; the folder helpers are importable
+from here too).
 
 Example:
     >>> from mlrpy import lrn, rsmp, tsk
@@ -26,23 +27,23 @@ Example:
 from __future__ import annotations
 
 import copy
-import os
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 from sklearn.base import clone
 
-from mlrpy.callbacks import CallbackSetCheckpoint, as_torch_callbacks
-from mlrpy.callbacks.checkpoint import resolve_path
 from mlrpy.conversions import as_learner, as_resampling, as_task
 from mlrpy.errors import ParameterError
 from mlrpy.measures import Measure, resolve_measures
 from mlrpy.prediction import Prediction, combine_predictions
+from mlrpy.reporting import run_jobs
 from mlrpy.resampling import Resampling
+from mlrpy.run_folders import checkpoint_folders, iteration_params, subfolder_params
 from mlrpy.tasks import Task
 
 __all__ = [
@@ -53,7 +54,10 @@ __all__ = [
     "instantiated_for",
     "iteration_params",
     "resample",
+    "subfolder_params",
 ]
+
+logger = logging.getLogger(__name__)
 
 MeasuresArg = str | Measure | Sequence[str | Measure] | None
 
@@ -110,47 +114,6 @@ def instantiated_for(resampling: Resampling, task: Task) -> Resampling:
             f"does not have; instantiate it on this task or pass an uninstantiated resampling"
         )
     return resampling
-
-
-# -- checkpoints -------------------------------------------------------------------------------
-def checkpoint_folders(learner: Any) -> dict[str, Path]:
-    """The folders ``learner`` checkpoints to or resumes from, by the parameter naming them.
-
-    Keys are ``"cb.<id>.path"`` for every checkpoint callback with a path (a callable path is
-    called once, here) and ``"resume"`` when ``resume`` is a folder.
-
-    Example:
-        >>> from mlrpy import lrn, t_clbk
-        >>> from mlrpy.resample import checkpoint_folders
-        >>> learner = lrn("classif.mlp", callbacks=[t_clbk("checkpoint", path="runs/a")],
-        ...               resume="runs/a")
-        >>> {k: v.as_posix() for k, v in checkpoint_folders(learner).items()}
-        {'cb.checkpoint.path': 'runs/a', 'resume': 'runs/a'}
-    """
-    folders: dict[str, Path] = {}
-    for tc in as_torch_callbacks(getattr(learner, "callbacks", None)):
-        path = tc.get_values().get("path")
-        if issubclass(tc.generator, CallbackSetCheckpoint) and path is not None:
-            folders[tc.key_prefix + "path"] = resolve_path(path)
-    resume = getattr(learner, "resume", None)
-    if isinstance(resume, (str, os.PathLike)):
-        folders["resume"] = Path(resume)
-    return folders
-
-
-def iteration_params(folders: dict[str, Path], i: int) -> dict[str, str]:
-    """The parameters giving iteration ``i`` its own subfolder ``iter_<i>`` of each folder.
-
-    ``folders`` comes from :func:`checkpoint_folders`; pass the result to ``set_params`` of
-    the iteration's learner.
-
-    Example:
-        >>> from pathlib import Path
-        >>> from mlrpy.resample import iteration_params
-        >>> iteration_params({"resume": Path("runs")}, 2) == {"resume": str(Path("runs/iter_2"))}
-        True
-    """
-    return {name: str(folder / f"iter_{i}") for name, folder in folders.items()}
 
 
 # -- one iteration -----------------------------------------------------------------------------
@@ -342,6 +305,7 @@ def resample(
     resampling: Resampling | str,
     store_models: bool = False,
     n_jobs: int | None = None,
+    progress: bool | None = None,
 ) -> ResampleResult:
     """Train and test ``learner`` on every iteration of ``resampling`` (mlr3's ``resample``).
 
@@ -353,11 +317,14 @@ def resample(
 
     Args:
         task: a task or a task key (see :func:`~mlrpy.conversions.as_task`).
-        learner: a mlrpy learner or a learner key.
+        learner: an mlrpy learner, a learner key or a scikit-learn estimator or Pipeline
+            (see :func:`~mlrpy.conversions.as_learner`).
         resampling: a resampling (instantiated or not) or a resampling key.
         store_models: keep the fitted learner of every iteration in ``learners``.
         n_jobs: passed to :class:`joblib.Parallel` (``None``: sequential unless a joblib
             backend context such as ``parallel_backend("dask")`` says otherwise).
+        progress: a progress bar over the iterations on stderr: ``None`` when stderr is a
+            terminal, ``True`` always, ``False`` never (see :mod:`mlrpy.reporting`).
 
     Returns:
         A :class:`ResampleResult`.
@@ -375,5 +342,10 @@ def resample(
     resampling = instantiated_for(as_resampling(resampling), task)
     check_task(learner, task)
     template = clone_learner(learner)
-    iterations = Parallel(n_jobs=n_jobs)(iteration_jobs(task, template, resampling, store_models))
-    return ResampleResult(task, template, resampling, list(iterations), store_models)
+    logger.info(
+        "resample: learner '%s' on task '%s', %d iterations of '%s'",
+        template.id, task.id, resampling.iters, resampling.id,
+    )
+    jobs = iteration_jobs(task, template, resampling, store_models)
+    iterations = run_jobs(jobs, n_jobs, progress, f"resample {template.id}")
+    return ResampleResult(task, template, resampling, iterations, store_models)

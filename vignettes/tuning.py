@@ -4,7 +4,10 @@ Callbacks in mlrpy are parameterised like everything else, so their parameters c
 here a small callback adds an L2 penalty ``alpha * sum(p**2)`` to the loss, and we tune
 ``cb.penalty.alpha`` together with the optimizer's learning rate ``opt.lr`` by grid search
 with 3-fold cross-validation. A second run tunes the number of epochs *internally* by early
-stopping (mlr3torch's ``to_tune(internal = TRUE)``).
+stopping (mlr3torch's ``to_tune(internal = TRUE)``). Then optuna searches the same space and
+prunes poor trials through a callback (when optuna is installed: ``pip install
+'mlrpy[optuna]'``), a benchmark puts the tuned network next to scikit-learn baselines, and
+``auto_tuner`` estimates the whole procedure by nested resampling.
 
 Run it as a script: ``python vignettes/tuning.py``. The learning-curve PNG goes to the
 folder (or ``.png`` path) in the environment variable ``MLRPY_VIGNETTE_OUT``, else to a
@@ -13,14 +16,31 @@ temporary folder.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from mlrpy import as_task, lrn, plot_history, rsmp, torch_callback, tsk, tune
+from mlrpy import (
+    as_task,
+    auto_tuner,
+    benchmark,
+    benchmark_grid,
+    lrn,
+    plot_history,
+    resample,
+    rsmp,
+    torch_callback,
+    tsk,
+    tune,
+)
 
 
 # -- 1. a callback with a tunable parameter --------------------------------------------------
@@ -69,11 +89,12 @@ def main() -> None:
     result = tune(
         learner, task, cv3, "classif.acc",
         search_space={"cb.penalty.alpha": [0.0, 1e-3, 1e-1], "opt.lr": (1e-3, 3e-2, "log")},
-        method="grid_search", resolution=3,
+        tuner="grid_search", resolution=3,
     )
     with pd.option_context("display.width", 120):
-        print("Archive (one row per configuration):")
-        print(result.archive.sort_values("classif.acc", ascending=False).to_string(index=False))
+        print("Archive (one row per configuration, with per-fold scores and runtime):")
+        columns = ["cb.penalty.alpha", "opt.lr", "classif.acc", "scores", "runtime"]
+        print(result.archive.sort_values("classif.acc", ascending=False)[columns].to_string(index=False))
     print("Best parameters:", result.best_params)
     print(f"Best cross-validated accuracy: {result.best_score:.3f}")
 
@@ -96,6 +117,36 @@ def main() -> None:
     path = output_path("tuning_learning_curve.png")
     fig.savefig(path, dpi=80)
     print("Saved the learning curve to", path)
+
+    # -- 6. optuna: a sampler proposes, a pruner stops poor trials through a callback ---------
+    if importlib.util.find_spec("optuna") is None:
+        print("optuna is not installed; skipping the optuna search")
+    else:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        found = tune(
+            learner, task, cv3, "classif.acc",
+            {"cb.penalty.alpha": (1e-4, 1e-1, "log"), "opt.lr": (1e-3, 3e-2, "log")},
+            tuner="optuna", n_trials=8, random_state=1,
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=5),
+        )
+        print(f"optuna: {int(found.archive['pruned'].sum())} of 8 trials pruned; "
+              f"best accuracy {found.best_score:.3f} with {found.best_params}")
+
+    # -- 7. the tuned network next to scikit-learn baselines, on the same splits -------------
+    tuned = clone(learner).set_params(**result.best_params)
+    tuned.id = "mlp.tuned"
+    design = benchmark_grid(
+        task, [tuned, DummyClassifier(), make_pipeline(StandardScaler(), LogisticRegression())], cv3
+    )
+    print(benchmark(design).aggregate(["classif.acc"])[["learner_id", "classif.acc"]].to_string(index=False))
+
+    # -- 8. nested resampling: how good is "tune, then train", on rows tuning never saw ------
+    at = auto_tuner(learner, {"opt.lr": [3e-3, 3e-2]}, rsmp("holdout", seed=3), "classif.acc")
+    nested = resample(task, at, rsmp("cv", folds=3, seed=7))
+    accuracy = nested.aggregate("classif.acc")["classif.acc"]
+    print(f"Nested cross-validated accuracy of the auto tuner: {accuracy:.3f}")
 
 
 if __name__ == "__main__":

@@ -38,9 +38,9 @@ def test_unknown_keys_name_the_registry():
 @pytest.mark.parametrize(
     "fn, bad, match",
     [
-        (as_learner, 3, "mlrpy learner or a learner key.*int"),
+        (as_learner, 3, "mlrpy learner, a learner key.*scikit-learn estimator.*int"),
         (as_task, [1, 2], "Task, a task key.*DataFrame.*list"),
-        (as_resampling, None, "Resampling or a resampling key.*NoneType"),
+        (as_resampling, None, "Resampling, a resampling key.*splitter.*NoneType"),
     ],
 )
 def test_other_objects_are_refused(fn, bad, match):
@@ -84,3 +84,14 @@ def test_resample_accepts_what_the_conversions_accept():
     df = tsk("iris").data()
     rr = resample(as_task(df, target="class", id="iris_df"), "classif.torch_featureless", "holdout")
     assert (rr.task_id, rr.learner_id, rr.resampling_id) == ("iris_df", "classif.torch_featureless", "holdout")
+
+
+def test_splitters_and_estimators_take_part():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(3, shuffle=True, random_state=0)
+    rr = resample("iris", LogisticRegression(max_iter=500), splitter)
+    assert (rr.learner_id, rr.resampling_id, rr.iters) == ("LogisticRegression", "sklearn", 3)
+    expected = [test for _, test in splitter.split(np.zeros((150, 1)), tsk("iris").truth())]
+    assert [sorted(rr.resampling.test_set(i)) for i in range(3)] == [sorted(t.tolist()) for t in expected]

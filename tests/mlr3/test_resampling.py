@@ -349,7 +349,8 @@ def test_registry_sugar_and_description():
     frame = mlr_resamplings.as_frame()
     assert list(frame.columns) == ["key", "label", "params"]
     assert set(frame["key"]) == {
-        "bootstrap", "custom", "cv", "holdout", "insample", "loo", "repeated_cv", "subsampling"
+        "bootstrap", "custom", "cv", "holdout", "insample", "loo", "repeated_cv", "sklearn",
+        "subsampling",
     }
     assert frame.set_index("key").loc["cv", "params"] == ["folds", "stratify", "seed"]
     assert isinstance(rsmp("cv"), ResamplingCV)

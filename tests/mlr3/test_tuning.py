@@ -53,7 +53,9 @@ def test_grid_search(iris, cv2):
     result = tune(learner, iris, cv2, "classif.acc", space, resolution=3)
     assert isinstance(result, TuningResult)
     archive = result.archive
-    assert list(archive.columns) == ["cb.penalty.alpha", "opt.lr", "classif.acc"]
+    assert list(archive.columns) == [
+        "cb.penalty.alpha", "opt.lr", "classif.acc", "scores", "runtime", "error"
+    ]
     assert len(archive) == 6
     assert sorted(set(archive["opt.lr"])) == pytest.approx([1e-3, 1e-2, 1e-1])
     best = archive["classif.acc"].idxmax()
@@ -64,8 +66,10 @@ def test_grid_search(iris, cv2):
     configured = mlp(callbacks=[penalty]).set_params(
         **{"cb.penalty.alpha": row["cb.penalty.alpha"], "opt.lr": row["opt.lr"]}
     )
-    expected = resample(iris, configured, cv2).aggregate("classif.acc")["classif.acc"]
-    assert row["classif.acc"] == pytest.approx(expected)
+    rr = resample(iris, configured, cv2)
+    assert row["classif.acc"] == pytest.approx(rr.aggregate("classif.acc")["classif.acc"])
+    assert row["scores"] == pytest.approx(rr.score("classif.acc")["classif.acc"].tolist())
+    assert row["error"] is None and row["runtime"] > 0
     # the tuned learner is not changed
     assert learner.get_params()["cb.penalty.alpha"] == 0.0
     assert not learner.__sklearn_is_fitted__()
@@ -87,7 +91,7 @@ def test_random_search(iris, cv2):
         "batch_size": (8, 64),
         "p": (0.0, 0.5),
     }
-    kw = dict(method="random_search", n_evals=4, random_state=3)
+    kw = dict(tuner="random", n_evals=4, random_state=3)
     result = tune(mlp(epochs=1), iris, cv2, "classif.ce", space, **kw)
     archive = result.archive
     assert len(archive) == 4
@@ -96,7 +100,7 @@ def test_random_search(iris, cv2):
     assert all(isinstance(b, int) and 8 <= b <= 64 for b in archive["batch_size"])
     assert set(archive["neurons"]) <= {(4,), (8,)}
     again = tune(mlp(epochs=1), iris, cv2, "classif.ce", space, **kw)
-    pd.testing.assert_frame_equal(archive, again.archive)
+    pd.testing.assert_frame_equal(archive.drop(columns="runtime"), again.archive.drop(columns="runtime"))
 
 
 def test_parallel_configurations(iris, cv2):
@@ -104,7 +108,9 @@ def test_parallel_configurations(iris, cv2):
     seq = tune(mlp(), iris, cv2, "classif.ce", space)
     par = tune(mlp(callbacks=[penalty]), iris, cv2, "classif.ce",  # loky worker processes
                {**space, "cb.penalty.alpha": [0.0]}, n_jobs=2)
-    pd.testing.assert_frame_equal(seq.archive, par.archive.drop(columns="cb.penalty.alpha"))
+    pd.testing.assert_frame_equal(
+        seq.archive.drop(columns="runtime"), par.archive.drop(columns=["cb.penalty.alpha", "runtime"])
+    )
 
 
 def test_ranges_from_schema():
@@ -153,7 +159,7 @@ def test_internal_epochs(iris, cv2):
     learner.set_params(callbacks=[penalty])
     result = tune(learner, iris, cv2, "classif.ce", space)
     archive = result.archive
-    assert list(archive.columns) == ["cb.penalty.alpha", "classif.ce", "epochs"]
+    assert list(archive.columns) == ["cb.penalty.alpha", "classif.ce", "epochs", "scores", "runtime", "error"]
     # per config: the early-stopping epochs of the folds, averaged and rounded up
     configured = learner.set_params(validate="test", **{"cb.penalty.alpha": 0.01})
     rr = resample(iris, configured, cv2)
@@ -210,8 +216,12 @@ def test_unknown_search_space_key(iris, cv2):
 
 def test_bad_arguments(iris, cv2):
     space = {"opt.lr": [0.01]}
-    with pytest.raises(ParameterError, match="method.*grid_search"):
-        tune(mlp(), iris, cv2, "classif.ce", space, method="grid")
+    with pytest.raises(ParameterError, match="unknown tuner 'grd'.*grid_search"):
+        tune(mlp(), iris, cv2, "classif.ce", space, tuner="grd")
+    with pytest.raises(ParameterError, match="on_error"):
+        tune(mlp(), iris, cv2, "classif.ce", space, on_error="ignore")
+    with pytest.raises(ParameterError, match="for tuner='optuna'"):
+        tune(mlp(), iris, cv2, "classif.ce", space, n_trials=3)
     with pytest.raises(ParameterError, match="n_evals"):
         tune(mlp(), iris, cv2, "classif.ce", space, method="random_search", n_evals=0)
     with pytest.raises(ParameterError, match="resolution"):

@@ -1,44 +1,14 @@
-"""Hyperparameter tuning by grid or random search (mlr3tuning's ``tune``).
+"""Search spaces: what :func:`~mlrpy.tuning.tune` may try for each parameter.
 
-A *search space* maps parameter names, plain (``"epochs"``, ``"p"``) or dotted
-(``"opt.lr"``, ``"cb.<id>.<param>"``, ``"loss.<param>"``, ``"module.<arg>"``), to the values
-to try:
-
-* a list of choices: ``[0.05, 0.1]``, ``["relu", "tanh"]``, ``[(16,), (32, 32)]``;
-* a range tuple ``(lower, upper)`` or ``(lower, upper, "log")``; integers if both bounds
-  are ints. Grid search takes ``resolution`` points per range, random search draws
-  uniformly (log-uniformly with ``"log"``);
-* ``"schema"`` or :func:`to_tune` (``to_tune()``, ``to_tune(1e-4, 1e-1, log=True)``,
-  ``to_tune(levels=[...])``, ``to_tune(lower=0.1)``): bounds or choices taken from the
-  parameter's schema where not given (``ge``/``gt``/``le``/``lt`` for numbers, ``Literal``
-  choices, ``[False, True]`` for booleans);
-* ``"internal"`` or ``to_tune(internal=True)`` for ``"epochs"``: the number of epochs is
-  found by early stopping inside each resampling iteration (mlr3torch's
-  ``to_tune(internal = TRUE)``). The learner needs ``patience > 0``; ``validate="test"`` is
-  set when ``validate`` is ``None``; ``epochs`` (or ``to_tune(upper=..., internal=True)``)
-  is the maximum. Each configuration's epochs are the mean over the iterations of
-  ``internal_tuned_values["epochs"]``, rounded up.
-
-Every configuration is evaluated with :func:`mlrpy.resample.resample` on the same splits;
-configurations run in parallel through :class:`joblib.Parallel` (``n_jobs``).
-
-Example:
-    >>> from mlrpy import lrn, tsk
-    >>> from mlrpy.resampling import rsmp
-    >>> from mlrpy.tuning import tune
-    >>> result = tune(lrn("classif.mlp", epochs=3, random_state=0), tsk("iris"),
-    ...               rsmp("holdout", seed=1), "classif.acc",
-    ...               {"opt.lr": [0.001, 0.01]})
-    >>> list(result.archive.columns), len(result.archive)
-    (['opt.lr', 'classif.acc'], 2)
-    >>> result.best_params["opt.lr"] in (0.001, 0.01)
-    True
+A search space maps a parameter name to a list of choices, a ``(lower, upper[, "log"])``
+range, ``"schema"`` / :func:`to_tune` (bounds or choices from the parameter's schema) or
+``"internal"`` (``epochs`` found by early stopping). :func:`parse_search_space` checks it
+against a learner and returns one :class:`SearchDim` per searched parameter.
 """
 
 from __future__ import annotations
 
 import ast
-import itertools
 import math
 import numbers
 import types
@@ -48,20 +18,12 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union
 
 import numpy as np
-import pandas as pd
-from joblib import Parallel, delayed
 
-from mlrpy.conversions import as_learner, as_resampling, as_task
 from mlrpy.dictionary import suggest
 from mlrpy.errors import ParameterError, UnknownKeyError
-from mlrpy.measures import Measure, resolve_measures
-from mlrpy.resample import check_task, clone_learner, instantiated_for, resample
-from mlrpy.resampling import Resampling
-from mlrpy.tasks import Task
+from mlrpy.resample import clone_learner
 
-__all__ = ["TuneToken", "TuningResult", "to_tune", "tune"]
-
-_METHODS = ("grid_search", "random_search")
+__all__ = ["SearchDim", "TuneToken", "is_int", "parse_search_space", "to_tune"]
 
 
 # -- search space values ------------------------------------------------------------------------
@@ -117,7 +79,7 @@ def to_tune(
 
 
 @dataclass
-class _Dim:
+class SearchDim:
     """One searched parameter: a list of choices or a numeric range."""
 
     name: str
@@ -149,7 +111,7 @@ class _Dim:
         return float(rng.uniform(self.lower, self.upper))
 
 
-def _is_int(x: Any) -> bool:
+def is_int(x: Any) -> bool:
     return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
 
 
@@ -157,7 +119,7 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
-def _range_dim(key: str, lower: Any, upper: Any, log: bool, integer: bool | None = None) -> _Dim:
+def _range_dim(key: str, lower: Any, upper: Any, log: bool, integer: bool | None = None) -> SearchDim:
     for which, v in (("lower", lower), ("upper", upper)):
         if not _is_number(v) or not math.isfinite(float(v)):
             raise ParameterError(
@@ -172,15 +134,15 @@ def _range_dim(key: str, lower: Any, upper: Any, log: bool, integer: bool | None
             f"Search space '{key}': a log range needs lower > 0, got ({lower!r}, {upper!r}, 'log')"
         )
     if integer is None:
-        integer = _is_int(lower) and _is_int(upper)
-    return _Dim(key, lower=float(lower), upper=float(upper), integer=integer, log=log)
+        integer = is_int(lower) and is_int(upper)
+    return SearchDim(key, lower=float(lower), upper=float(upper), integer=integer, log=log)
 
 
-def _choice_dim(key: str, choices: Sequence[Any]) -> _Dim:
+def _choice_dim(key: str, choices: Sequence[Any]) -> SearchDim:
     choices = list(choices)
     if not choices:
         raise ParameterError(f"Search space '{key}': the list of choices is empty")
-    return _Dim(key, choices=choices)
+    return SearchDim(key, choices=choices)
 
 
 # -- schemas ------------------------------------------------------------------------------------
@@ -283,16 +245,16 @@ def _inside(learner: Any, key: str, bound: Any, integer: bool, direction: float)
     return inward if _admits(learner, key, inward) else bound
 
 
-def _schema_dim(learner: Any, key: str, token: TuneToken) -> _Dim:
+def _schema_dim(learner: Any, key: str, token: TuneToken) -> SearchDim:
     if token.levels is not None:
         return _choice_dim(key, token.levels)
     kind, choices, lower, upper = _schema(learner, key)
     shown = kind or "unknown"
     if token.lower is None and token.upper is None:
         if kind == "bool":
-            return _Dim(key, choices=[False, True])
+            return SearchDim(key, choices=[False, True])
         if kind == "choice" and choices:
-            return _Dim(key, choices=choices)
+            return SearchDim(key, choices=choices)
     if kind not in ("int", "float"):
         raise ParameterError(
             f"Search space '{key}': cannot derive values from its schema (type {shown}); "
@@ -311,7 +273,7 @@ def _schema_dim(learner: Any, key: str, token: TuneToken) -> _Dim:
             f"Search space '{key}': its schema ({shown}, bounds [{lower}, {upper}]) has no "
             f"{missing} bound; give a range such as (lower, upper) or to_tune(lower, upper)"
         )
-    return _range_dim(key, lower, upper, token.log, integer=integer and _is_int(lower) and _is_int(upper))
+    return _range_dim(key, lower, upper, token.log, integer=integer and is_int(lower) and is_int(upper))
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -321,7 +283,7 @@ def _is_internal(value: Any) -> bool:
     )
 
 
-def parse_search_space(learner: Any, search_space: Mapping[str, Any]) -> tuple[list[_Dim], Any]:
+def parse_search_space(learner: Any, search_space: Mapping[str, Any]) -> tuple[list[SearchDim], Any]:
     """Check ``search_space`` against ``learner``'s parameters.
 
     Returns the searched dimensions and, for an internally tuned ``epochs``, its
@@ -337,7 +299,7 @@ def parse_search_space(learner: Any, search_space: Mapping[str, Any]) -> tuple[l
             f"got {search_space!r}"
         )
     valid = list(learner.get_params(deep=True))
-    dims: list[_Dim] = []
+    dims: list[SearchDim] = []
     internal: TuneToken | None = None
     for key, value in search_space.items():
         if key not in valid:
@@ -374,215 +336,3 @@ def parse_search_space(learner: Any, search_space: Mapping[str, Any]) -> tuple[l
                 f"or (lower, upper, 'log') range, 'schema', 'internal' (epochs) or to_tune(...)"
             )
     return dims, internal
-
-
-def _configurations(
-    dims: list[_Dim], method: str, resolution: int, n_evals: int, random_state: Any
-) -> list[dict[str, Any]]:
-    if method == "grid_search":
-        grids = [d.grid(resolution) for d in dims]
-        return [dict(zip([d.name for d in dims], combo)) for combo in itertools.product(*grids)]
-    rng = np.random.default_rng(random_state)
-    return [{d.name: d.sample(rng) for d in dims} for _ in range(n_evals)]
-
-
-# -- evaluation ---------------------------------------------------------------------------------
-def _evaluate(
-    task: Task, learner: Any, resampling: Resampling, measure: Measure, config: dict[str, Any],
-    internal: bool,
-) -> tuple[float, int | None]:
-    configured = clone_learner(learner).set_params(**config)
-    rr = resample(task, configured, resampling, n_jobs=1)
-    score = rr.aggregate([measure])[measure.id]
-    epochs = None
-    if internal:
-        found = [v["epochs"] for v in rr.internal_tuned_values if v is not None]
-        if len(found) != rr.iters:
-            raise ParameterError(
-                f"tune(): internal tuning of 'epochs' got no early-stopping result in "
-                f"{rr.iters - len(found)} of {rr.iters} iterations (config {config})"
-            )
-        epochs = max(1, math.ceil(float(np.mean(found))))
-    return score, epochs
-
-
-class TuningResult:
-    """The outcome of :func:`tune`.
-
-    Attributes:
-        archive: one row per configuration: its parameter values, the aggregated score
-            (column named by the measure id) and, with internal tuning, ``epochs`` (the
-            epochs found by early stopping, averaged over the iterations and rounded up).
-        best_params: the best configuration (including ``epochs`` with internal tuning).
-        best_score: its aggregated score.
-        measure: the measure optimised.
-        learner: the learner as given to :func:`tune` (an unfitted copy).
-        task: the task.
-        internal_tuned_values: ``{"epochs": n}`` of the best configuration, or ``None``.
-    """
-
-    def __init__(
-        self,
-        archive: pd.DataFrame,
-        best_params: dict[str, Any],
-        best_score: float,
-        measure: Measure,
-        learner: Any,
-        task: Task,
-        internal_tuned_values: dict[str, int] | None,
-    ) -> None:
-        self.archive = archive
-        self.best_params = best_params
-        self.best_score = best_score
-        self.measure = measure
-        self.learner = learner
-        self.task = task
-        self.internal_tuned_values = internal_tuned_values
-
-    def best_learner(self) -> Any:
-        """A copy of the learner with :attr:`best_params`, trained on the whole task.
-
-        With internal tuning it trains ``epochs`` = the tuned value without early stopping
-        (``patience=0``, ``validate=None``). ``validate="test"`` is also dropped (there is
-        no test set outside a resampling).
-        """
-        learner = clone_learner(self.learner).set_params(**self.best_params)
-        if self.internal_tuned_values is not None:
-            learner.set_params(patience=0, validate=None)
-        elif learner.validate == "test":
-            learner.set_params(validate=None)
-        return learner.train(self.task)
-
-    def __repr__(self) -> str:
-        return (
-            f"<TuningResult> {len(self.archive)} configurations, measure '{self.measure.id}'\n"
-            f"* Best score: {self.best_score:.6g}\n* Best params: {self.best_params}"
-        )
-
-
-def _check_positive_int(name: str, value: Any) -> int:
-    if not _is_int(value) or value < 1:
-        raise ParameterError(f"tune(): '{name}' must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
-def tune(
-    learner: Any,
-    task: Task | str,
-    resampling: Resampling | str,
-    measure: str | Measure | None = None,
-    search_space: Mapping[str, Any] | None = None,
-    method: str = "grid_search",
-    resolution: int = 5,
-    n_evals: int = 10,
-    n_jobs: int | None = None,
-    random_state: Any = None,
-) -> TuningResult:
-    """Tune ``learner``'s hyperparameters on ``task`` (mlr3tuning's ``tune``).
-
-    Args:
-        learner: the learner to tune (never changed).
-        task: a task or task key.
-        resampling: how each configuration is evaluated; instantiated once (on a copy) so
-            every configuration sees the same splits.
-        measure: the measure to optimise (default: the task type's default measure); its
-            ``minimize`` decides the direction.
-        search_space: parameter name → values (see the module documentation).
-        method: ``"grid_search"`` (every combination, ``resolution`` points per range) or
-            ``"random_search"`` (``n_evals`` configurations from
-            ``numpy.random.default_rng(random_state)``).
-        resolution: grid points per range.
-        n_evals: number of random configurations.
-        n_jobs: configurations evaluated in parallel by :class:`joblib.Parallel`.
-        random_state: seed of the random search.
-
-    Returns:
-        A :class:`TuningResult`.
-
-    Raises:
-        UnknownKeyError: a search space key that is not a parameter; an unknown measure.
-        ParameterError: an invalid search space, method or measure; internal tuning
-            without ``patience > 0``.
-
-    Example:
-        >>> from mlrpy import lrn, tsk
-        >>> from mlrpy.resampling import rsmp
-        >>> from mlrpy.tuning import tune
-        >>> learner = lrn("classif.mlp", epochs=20, patience=1, random_state=0, neurons=(8,))
-        >>> result = tune(learner, tsk("iris"), rsmp("cv", folds=2, seed=1), "classif.ce",
-        ...               {"epochs": "internal", "opt.lr": [0.01]})
-        >>> list(result.archive.columns)
-        ['opt.lr', 'classif.ce', 'epochs']
-        >>> result.best_learner().model.epochs == result.best_params["epochs"]
-        True
-    """
-    learner = as_learner(learner)
-    task = as_task(task)
-    check_task(learner, task)
-    if method not in _METHODS:
-        raise ParameterError(
-            f"tune(): unknown method {method!r}.{suggest(str(method), _METHODS)} "
-            f"Valid: {', '.join(_METHODS)}"
-        )
-    resolution = _check_positive_int("resolution", resolution)
-    n_evals = _check_positive_int("n_evals", n_evals)
-    if isinstance(measure, (list, tuple)):
-        if len(measure) != 1:
-            raise ParameterError(f"tune() optimises one measure, got {len(measure)}: {measure!r}")
-        measure = measure[0]
-    msr_ = resolve_measures(measure, task.task_type, task.id)[0]
-    resampling = instantiated_for(as_resampling(resampling), task)
-
-    original = clone_learner(learner)
-    dims, internal = parse_search_space(learner, search_space if search_space is not None else {})
-    template = clone_learner(learner)
-    if internal is not None:
-        if not learner.patience or learner.patience <= 0:
-            raise ParameterError(
-                f"tune(): 'epochs' is tuned internally by early stopping, but learner "
-                f"'{learner.id}' has patience={learner.patience!r}; set patience >= 1"
-            )
-        if internal.upper is not None:
-            template.set_params(epochs=_check_positive_int("to_tune(upper=...)", internal.upper))
-        if template.validate is None:
-            template.set_params(validate="test")
-
-    configs = _configurations(dims, method, resolution, n_evals, random_state)
-    for config in configs:  # fail early on a value the parameter rejects
-        try:
-            clone_learner(template).set_params(**config).check_params()
-        except ParameterError as err:
-            raise ParameterError(f"tune(): configuration {config} is invalid: {err}") from err
-
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_evaluate)(task, template, resampling, msr_, config, internal is not None)
-        for config in configs
-    )
-    scores = np.array([s for s, _ in results], dtype=float)
-    rows = []
-    for config, (score, epochs) in zip(configs, results):
-        row = {**config, msr_.id: score}
-        if internal is not None:
-            row["epochs"] = epochs
-        rows.append(row)
-    columns = [d.name for d in dims] + [msr_.id] + (["epochs"] if internal is not None else [])
-    archive = pd.DataFrame(rows, columns=columns)
-    if np.isnan(scores).all():
-        raise ParameterError(
-            f"tune(): every configuration scored NaN on '{msr_.id}'; nothing to choose from"
-        )
-    best = int(np.nanargmin(scores) if msr_.minimize else np.nanargmax(scores))
-    best_params = dict(configs[best])
-    tuned = None
-    if internal is not None:
-        tuned = {"epochs": int(results[best][1])}  # type: ignore[arg-type]
-        best_params["epochs"] = tuned["epochs"]
-    return TuningResult(
-        archive=archive,
-        best_params=best_params,
-        best_score=float(scores[best]),
-        measure=msr_,
-        learner=original,
-        task=task,
-        internal_tuned_values=tuned,
-    )
