@@ -60,11 +60,11 @@ bench: $(DEV_STAMP)
 ## Regenerate docs/callbacks.md from the registry and build the documentation site into site/.
 docs: $(DOCS_STAMP)
 	$(BIN)/python -m mlrpy.callbacks.docs > docs/callbacks.md.tmp && mv docs/callbacks.md.tmp docs/callbacks.md
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 ## Serve the documentation with live reload at http://127.0.0.1:8000.
 docs-serve: $(DOCS_STAMP)
-	$(BIN)/mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 clean:
 	rm -rf $(VENV) build site *.egg-info .pytest_cache .mypy_cache .ruff_cache
