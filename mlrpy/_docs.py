@@ -225,10 +225,15 @@ def _top_level_lines() -> list[str]:
     import mlrpy
 
     documented = documented_objects()
+    list_of_registry = {registry: f"../lists/{page}" for page, registry, _, _ in LIST_PAGES}
     rows = ["| name | what it is |", "| --- | --- |"]
     elsewhere: list[str] = []
     for name in sorted(mlrpy.__all__, key=str.lower):
         value = getattr(mlrpy, name)
+        if name in list_of_registry:
+            size = len(list(value))
+            rows.append(f"| `{name}` | a registry of {size} entries: [the list]({list_of_registry[name]}) |")
+            continue
         if not _is_own_api(value):
             origin = getattr(value, "__module__", None) if inspect.isclass(value) else None
             what = f"re-exported from `{origin}`" if origin else f"a `{type(value).__name__}`"

@@ -103,15 +103,17 @@ def _add_train(sub: Any) -> None:
     train = sub.add_parser(
         "train",
         help="train a learner on a built-in task or a CSV file and report what happened",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Split the task (a built-in --task, or --data FILE.csv with --target COLUMN) with a "
-            "holdout resampling, train LEARNER with CALLBACKS on the training rows, report the "
+            "Split the task (a built-in --task, or --data FILE.csv with --target COLUMN) with a\n"
+            "holdout resampling, train LEARNER with CALLBACKS on the training rows, report the\n"
             "history and score the test rows; --save keeps the trained learner."
         ),
         epilog=(
-            "examples: mlrpy train --task iris --callbacks history,progress --set epochs=20 "
-            "--set opt.lr=0.01 --set cb.progress.digits=2 | mlrpy train --data data.csv "
-            "--target y --ratio 1 --save model.pt"
+            "examples:\n"
+            "  mlrpy train --task iris --callbacks history,progress --set epochs=20 --set opt.lr=0.01\n"
+            "  mlrpy train --task diabetes --learner regr.mlp --set cb.progress.digits=2\n"
+            "  mlrpy train --data data.csv --target y --ratio 1 --save model.pt"
         ),
     )
     data = train.add_argument_group("data (a built-in task, or a CSV file)")
