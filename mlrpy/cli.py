@@ -1,216 +1,40 @@
-"""The ``mlrpy`` command: train a learner with callbacks on a built-in task, browse registries.
+"""The ``mlrpy`` command: train a learner with callbacks, predict from a saved model, browse
+the registries.
 
 Examples::
 
     mlrpy train --task iris --learner classif.mlp --callbacks history,progress \\
         --set epochs=20 --set opt.lr=0.01 --set cb.progress.digits=2
+    mlrpy train --data measurements.csv --target species --save model.pt
+    mlrpy predict --model model.pt --data new.csv --output predictions.csv --proba
     mlrpy callbacks                # the callback registry
     mlrpy callbacks history        # one callback: printout, stages, parameters, docs
     mlrpy tasks
     mlrpy learners
     mlrpy --version
 
-User mistakes (unknown keys, malformed ``--set``, invalid values) print one line
-``error: ...`` to stderr and exit with status 2; ``--traceback`` shows the full traceback
-instead.
+User mistakes (unknown keys, malformed ``--set``, invalid values, unreadable files) print one
+line ``error: ...`` to stderr and exit with status 2; ``--traceback`` shows the full traceback
+instead. Tables fit the terminal's width.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
-import math
+import os
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from mlrpy._cli_table import fit_table
+from mlrpy._cli_train import CliError, cmd_predict, cmd_train, one_line, parse_set, parse_value
 
-__all__ = ["build_parser", "main", "parse_set"]
+__all__ = ["CliError", "build_parser", "main", "parse_set", "parse_value"]
 
 #: Exit status for user errors (as argparse uses for bad command lines).
 EXIT_USAGE = 2
 #: Exit status after Ctrl-C (128 + SIGINT).
 EXIT_INTERRUPTED = 130
-
-_DEFAULT_MEASURES = {"classif": "classif.acc", "regr": "regr.rmse"}
-_WORDS = {"true": True, "false": False, "none": None, "null": None}
-
-
-class CliError(Exception):
-    """A user error detected by the command line layer itself."""
-
-
-# -- helpers ---------------------------------------------------------------------------------
-def parse_value(text: str) -> Any:
-    """A ``--set`` value: a Python literal if it parses as one, else the raw string.
-
-    ``true``/``false``/``none``/``null`` (any case) are accepted as ``True``/``False``/``None``.
-
-    Example:
-        >>> parse_value("0.01"), parse_value("(32, 32)"), parse_value("relu"), parse_value("false")
-        (0.01, (32, 32), 'relu', False)
-    """
-    if text.strip().lower() in _WORDS:
-        return _WORDS[text.strip().lower()]
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return text
-
-
-def parse_set(pairs: Sequence[str]) -> dict[str, Any]:
-    """Turn ``["epochs=20", "opt.lr=0.01"]`` into ``{"epochs": 20, "opt.lr": 0.01}``.
-
-    A name given more than once keeps its last value (so later options override earlier ones).
-
-    Raises:
-        CliError: an item without ``=`` or with an empty name.
-
-    Example:
-        >>> parse_set(["epochs=20", "neurons=(32,32)", "cb.progress.digits=2"])
-        {'epochs': 20, 'neurons': (32, 32), 'cb.progress.digits': 2}
-    """
-    out: dict[str, Any] = {}
-    for item in pairs:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key or any(c.isspace() for c in key):
-            raise CliError(
-                f"--set {item!r}: expected NAME=VALUE, e.g. --set epochs=20 or --set cb.progress.digits=2"
-            )
-        out[key] = parse_value(value.strip())  # the last of repeated names wins
-    return out
-
-
-def _split_list(text: str | None) -> list[str]:
-    return [s.strip() for s in (text or "").split(",") if s.strip()]
-
-
-def _one_line(err: BaseException) -> str:
-    if isinstance(err, KeyError) and type(err).__str__ is KeyError.__str__ and err.args:
-        msg = str(err.args[0])  # a plain KeyError quotes its message
-    else:
-        msg = str(err) or type(err).__name__
-    return " ".join(msg.split())
-
-
-def _table(df: pd.DataFrame, digits: int = 4, max_rows: int | None = None) -> str:
-    if df.empty:
-        return "(empty)"
-    return df.round(digits).to_string(index=False, max_rows=max_rows)
-
-
-def _cell(value: Any) -> Any:
-    """Display form of a parameter-table cell: no NaN/None noise, whole bounds as ints."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return int(value)
-    return value
-
-
-def _fmt_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    return repr(value)
-
-
-def _fmt_values(values: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={_fmt_value(v)}" for k, v in values.items())
-
-
-# -- train -----------------------------------------------------------------------------------
-def _check_param_names(learner: Any, params: dict[str, Any]) -> None:
-    """Unknown plain names get a suggestion (dotted ones are checked by the learner)."""
-    from mlrpy.dictionary import suggest
-
-    valid = learner.get_params(deep=True)
-    for key in params:
-        if "." not in key and key not in valid:
-            plain = [k for k in valid if "." not in k]
-            raise CliError(
-                f"--set: '{key}' is not a parameter of learner '{learner.id}'.{suggest(key, plain)} "
-                f"Parameters: {', '.join(plain)}"
-            )
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    """Train on the holdout training rows, print what happened and the test score."""
-    import mlrpy
-    from mlrpy.callbacks import CallbackSetHistory, as_torch_callbacks
-    from mlrpy.measures import msr
-    from mlrpy.resampling import rsmp
-
-    params = parse_set(args.set)
-    task = mlrpy.tsk(args.task)
-    callbacks = mlrpy.t_clbks(_split_list(args.callbacks))
-    learner = mlrpy.lrn(args.learner, callbacks=callbacks)
-    if learner.task_type != task.task_type:
-        raise CliError(
-            f"learner '{learner.id}' is for {learner.task_type} tasks, but task '{task.id}' is "
-            f"{task.task_type}; see 'mlrpy learners' and 'mlrpy tasks'"
-        )
-    _check_param_names(learner, params)
-    learner.set_params(**params)
-
-    measure_keys = _split_list(args.measure) or [_DEFAULT_MEASURES[task.task_type]]
-    measures = [msr(k) for k in measure_keys]
-    for m in measures:
-        if m.task_type != task.task_type:
-            raise CliError(
-                f"--measure '{m.id}' is for {m.task_type} tasks, but task '{task.id}' is {task.task_type}"
-            )
-
-    seed = args.seed
-    random_state = learner.get_params(deep=False).get("random_state")
-    if seed is None and isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
-        seed = int(random_state)
-    seed_note = ""
-    if seed is None:
-        seed = int(np.random.default_rng().integers(0, 2**31 - 1))
-        seed_note = f" (drawn; rerun with --seed {seed})"
-    if random_state is None and "random_state" in learner.get_params(deep=False):
-        learner.set_params(random_state=seed)
-        random_state = seed
-
-    split = rsmp("holdout", ratio=args.ratio, seed=seed).instantiate(task)
-    train_rows, test_rows = split.train_set(0), split.test_set(0)
-
-    attached = as_torch_callbacks(learner.callbacks)
-    cb_desc = [f"{tc.id}({_fmt_values(tc.get_values())})" if tc.get_values() else tc.id for tc in attached]
-    print(
-        f"task:      {task.id} ({type(task).__name__}, {task.nrow} rows, {len(task.feature_names)} features)",
-    )
-    print(f"learner:   {learner.id} ({type(learner).__name__})")
-    if params:
-        print(f"settings:  {_fmt_values(params)}")
-    print(f"callbacks: {', '.join(cb_desc) if cb_desc else '(none)'}")
-    print(
-        f"split:     holdout ratio={args.ratio:g}: {len(train_rows)} train / {len(test_rows)} test rows",
-    )
-    print(f"seed:      {seed}{seed_note}; learner random_state={random_state!r}")
-    print(flush=True)  # the header shows before training output
-
-    start = time.perf_counter()
-    learner.train(task, row_ids=train_rows)
-    elapsed = time.perf_counter() - start
-    model = learner.model
-    print(f"\ntrained {model.epochs} epochs in {elapsed:.1f}s (seed {model.seed})")
-
-    for tc in attached:
-        state = model.callbacks.get(tc.id)
-        if issubclass(tc.generator, CallbackSetHistory) and isinstance(state, dict):
-            print(f"\nhistory ({tc.id}):")
-            print(_table(pd.DataFrame(state), max_rows=args.max_rows))
-
-    scores = learner.predict(task, row_ids=test_rows).score(measures)
-    print(
-        f"\ntest score ({len(test_rows)} rows): " + ", ".join(f"{k} = {v:.4f}" for k, v in scores.items()),
-    )
-    return 0
 
 
 # -- registries ------------------------------------------------------------------------------
@@ -222,7 +46,7 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
     if args.id is None:
         frame = mlrpy.mlr_callbacks.as_frame()
         cols = [c for c in ("key", "label", "stages", "parameters") if c in frame.columns]
-        print(_table(frame[cols]))
+        print(fit_table(frame[cols]))
         print("\nDetails: mlrpy callbacks <key>")
         return 0
 
@@ -239,10 +63,8 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
         print("  (none)")
     else:
         table = table.astype(object)
-        for col in ("lower", "upper"):
-            table[col] = [_cell(v) for v in table[col]]
         table["description"] = [f.description or "" for f in tc.param_set.model_fields.values()]
-        print(table.to_string(index=False))
+        print(fit_table(table))
     doc = (tc.man or "").strip().split("\n\n")[0]
     if doc:
         print("\n" + " ".join(doc.split()))
@@ -254,7 +76,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     """List the task registry."""
     import mlrpy
 
-    print(_table(mlrpy.mlr_tasks.as_frame()))
+    print(fit_table(mlrpy.mlr_tasks.as_frame()))
     return 0
 
 
@@ -262,7 +84,7 @@ def cmd_learners(args: argparse.Namespace) -> int:
     """List the learner registry."""
     import mlrpy
 
-    print(_table(mlrpy.mlr_learners.as_frame()))
+    print(fit_table(mlrpy.mlr_learners.as_frame()))
     return 0
 
 
@@ -272,40 +94,41 @@ def _ratio(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {text}")
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``mlrpy`` command."""
-    from mlrpy import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="mlrpy",
-        description="PyTorch learners with a parameterised callback registry (mlr3torch for Python).",
-    )
-    parser.add_argument("--version", action="version", version=f"mlrpy {__version__}")
-    parser.add_argument(
-        "--traceback", action="store_true", help="show the full traceback on errors (for debugging)"
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def _add_train(sub: Any) -> None:
     train = sub.add_parser(
         "train",
-        help="train a learner on a built-in task and report what happened",
+        help="train a learner on a built-in task or a CSV file and report what happened",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Split TASK with a holdout resampling, train LEARNER with CALLBACKS on the training "
-            "rows, print the history and score the test rows."
+            "Split the task (a built-in --task, or --data FILE.csv with --target COLUMN) with a\n"
+            "holdout resampling, train LEARNER with CALLBACKS on the training rows, report the\n"
+            "history and score the test rows; --save keeps the trained learner."
         ),
         epilog=(
-            "example: mlrpy train --task iris --learner classif.mlp --callbacks history,progress "
-            "--set epochs=20 --set opt.lr=0.01 --set cb.progress.digits=2"
+            "examples:\n"
+            "  mlrpy train --task iris --callbacks history,progress --set epochs=20 --set opt.lr=0.01\n"
+            "  mlrpy train --task diabetes --learner regr.mlp --set cb.progress.digits=2\n"
+            "  mlrpy train --data data.csv --target y --ratio 1 --save model.pt"
         ),
     )
-    train.add_argument("--task", default="iris", help="task key, see 'mlrpy tasks' (default: iris)")
+    data = train.add_argument_group("data (a built-in task, or a CSV file)")
+    data.add_argument("--task", default=None, help="task key, see 'mlrpy tasks' (default: iris)")
+    data.add_argument("--data", default=None, metavar="FILE.csv", help="a CSV file with a header row")
+    data.add_argument("--target", default=None, metavar="COLUMN", help="the target column of --data")
+    data.add_argument(
+        "--task-type",
+        choices=("classif", "regr"),
+        default=None,
+        help="task type of --data (default: inferred from the target: text, booleans or integers "
+        "with few distinct values are classes, other numbers a regression target)",
+    )
     train.add_argument(
-        "--learner", default="classif.mlp", help="learner key, see 'mlrpy learners' (default: classif.mlp)"
+        "--learner", default=None, help="learner key, see 'mlrpy learners' (default: <task type>.mlp)"
     )
     train.add_argument(
         "--callbacks",
@@ -321,7 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
         "cb.<callback id>.<param>=VALUE; values are Python literals or plain strings",
     )
     train.add_argument(
-        "--ratio", type=_ratio, default=0.8, help="share of rows used for training (default: 0.8)"
+        "--ratio",
+        type=_ratio,
+        default=0.8,
+        help="share of rows used for training (default: 0.8; 1 trains on all rows, without a test score)",
     )
     train.add_argument(
         "--seed",
@@ -335,18 +161,63 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="comma-separated measure keys for the test score (default: classif.acc / regr.rmse)",
     )
+    train.add_argument("--save", default=None, metavar="PATH", help="save the trained learner to PATH")
     train.add_argument(
         "--max-rows", type=int, default=60, help="history rows shown before truncating (default: 60)"
     )
     train.set_defaults(func=cmd_train)
 
+
+def _add_predict(sub: Any) -> None:
+    predict = sub.add_parser(
+        "predict",
+        help="predict the rows of a CSV file with a saved learner",
+        description=(
+            "Load a learner saved by 'mlrpy train --save' or learner.save(), predict each row of "
+            "--data (columns matched by name; others, such as the target, are ignored) and write "
+            "a CSV with a 'prediction' column (and 'prob.<class>' columns with --proba)."
+        ),
+    )
+    predict.add_argument("--model", required=True, metavar="PATH", help="a saved learner")
+    predict.add_argument("--data", required=True, metavar="FILE.csv", help="the rows to predict")
+    predict.add_argument(
+        "--output", default=None, metavar="FILE.csv", help="where to write (default: standard output)"
+    )
+    predict.add_argument("--proba", action="store_true", help="add class probabilities (classifiers)")
+    predict.add_argument("--device", default="cpu", help="where the network runs (default: cpu)")
+    predict.set_defaults(func=cmd_predict)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``mlrpy`` command."""
+    from mlrpy import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="mlrpy",
+        description="PyTorch learners with a parameterised callback registry (mlr3torch for Python).",
+    )
+    parser.add_argument("--version", action="version", version=f"mlrpy {__version__}")
+    parser.add_argument(
+        "--traceback", action="store_true", help="show the full traceback on errors (for debugging)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_train(sub)
+    _add_predict(sub)
     cbs = sub.add_parser("callbacks", help="list the callback registry or describe one callback")
     cbs.add_argument("id", nargs="?", default=None, help="a callback key: show its details")
     cbs.set_defaults(func=cmd_callbacks)
-
     sub.add_parser("tasks", help="list the built-in tasks").set_defaults(func=cmd_tasks)
     sub.add_parser("learners", help="list the learners").set_defaults(func=cmd_learners)
     return parser
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # stdout is not a real file (e.g. captured)
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -365,17 +236,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (CliError, KeyError, ValueError, TypeError, ImportError) as err:
+    except BrokenPipeError:  # the reader went away (`mlrpy callbacks | head`): not an error to report
+        _silence_stdout()
+        return 1
+    except (CliError, KeyError, ValueError, TypeError, ImportError, OSError) as err:
         if args.traceback:
             raise
-        print(f"error: {_one_line(err)}", file=sys.stderr)
+        print(f"error: {one_line(err)}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as err:  # keep the promise of one line; a real bug still says what it was
         from mlrpy.errors import MlrpyError
 
         if args.traceback or not isinstance(err, MlrpyError):
             raise
-        print(f"error: {_one_line(err)}", file=sys.stderr)
+        print(f"error: {one_line(err)}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -1,8 +1,10 @@
-"""Every vignette runs as a script, and every ```python example in README.md runs.
+"""Every vignette runs as a script, and every ```python example in README.md and in the
+documentation pages runs.
 
 Vignettes run in a subprocess with ``MLRPY_VIGNETTE_OUT`` (where a vignette may write files)
 and ``MPLBACKEND=Agg``. The README examples run in order in one namespace, in one
-subprocess; each block is reported as its own test.
+subprocess; each block is reported as its own test. Each documentation page runs the same
+way, in its own subprocess and namespace, as one test that names the block that failed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 VIGNETTES = sorted((ROOT / "vignettes").glob("*.py"))
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+#: Pages maintained elsewhere: design.md's recipe registers a callback for real (it shows the
+#: code of a built-in), callbacks.md is generated from the registry and has no code blocks.
+NOT_RUN = {"design.md", "callbacks.md"}
+DOC_PAGES = sorted(
+    p.relative_to(DOCS).as_posix()
+    for p in DOCS.rglob("*.md")
+    if p.relative_to(DOCS).as_posix() not in NOT_RUN
+)
 TIMEOUT = 300
 
 #: Output a vignette must produce (beyond exiting with status 0).
@@ -87,13 +98,13 @@ BLOCKS = readme_blocks(README.read_text(encoding="utf-8")) if README.exists() el
 # Runs the blocks in order in one namespace; records, per block, "ok" or the traceback.
 _RUNNER = """
 import json, sys, traceback
-blocks = json.load(open(sys.argv[1], encoding="utf-8"))
+name, blocks = sys.argv[3], json.load(open(sys.argv[1], encoding="utf-8"))
 results = []
 ns = {"__name__": "__main__"}
 for line, code in blocks:
-    print(f"--- README.md block at line {line}", flush=True)
+    print(f"--- {name} block at line {line}", flush=True)
     try:
-        exec(compile(code, f"README.md:{line}", "exec"), ns)
+        exec(compile(code, f"{name}:{line}", "exec"), ns)
     except BaseException:
         results.append(traceback.format_exc())
         break
@@ -102,14 +113,12 @@ json.dump(results, open(sys.argv[2], "w", encoding="utf-8"))
 """
 
 
-@pytest.fixture(scope="module")
-def readme_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], str]:
-    """Run all README blocks once per module; returns (per-block results, combined output)."""
-    work = tmp_path_factory.mktemp("readme")
-    (work / "blocks.json").write_text(json.dumps(BLOCKS), encoding="utf-8")
+def run_blocks(name: str, blocks: list[tuple[int, str]], work: Path) -> tuple[list[str], str]:
+    """Run ``blocks`` in order in one fresh interpreter in ``work``; (per-block results, output)."""
+    (work / "blocks.json").write_text(json.dumps(blocks), encoding="utf-8")
     (work / "runner.py").write_text(_RUNNER, encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "runner.py", "blocks.json", "results.json"],
+        [sys.executable, "runner.py", "blocks.json", "results.json", name],
         cwd=work,
         env=_env(work),
         capture_output=True,
@@ -119,8 +128,14 @@ def readme_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], str
     output = proc.stdout[-3000:] + proc.stderr[-3000:]
     results_file = work / "results.json"
     if not results_file.exists():
-        pytest.fail(f"the README runner crashed (exit {proc.returncode}):\n{output}")
+        pytest.fail(f"the runner for {name} crashed (exit {proc.returncode}):\n{output}")
     return json.loads(results_file.read_text(encoding="utf-8")), output
+
+
+@pytest.fixture(scope="module")
+def readme_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], str]:
+    """Run all README blocks once per module; returns (per-block results, combined output)."""
+    return run_blocks("README.md", BLOCKS, tmp_path_factory.mktemp("readme"))
 
 
 def test_readme_has_python_examples() -> None:
@@ -136,3 +151,23 @@ def test_readme_block_runs(index: int, readme_run: tuple[list[str], str]) -> Non
         failed = BLOCKS[len(results) - 1][0]
         pytest.fail(f"README.md block at line {line} did not run: the block at line {failed} failed first")
     assert results[index] == "ok", f"README.md block at line {line} failed:\n{results[index]}\n{output}"
+
+
+# -- documentation pages ---------------------------------------------------------------------
+def test_documentation_pages_are_found() -> None:
+    assert "index.md" in DOC_PAGES
+    guide = [p for p in DOC_PAGES if p.startswith("guide/")]
+    assert len(guide) >= 7, guide
+    for page in guide:  # a guide page teaches by example
+        assert readme_blocks((DOCS / page).read_text(encoding="utf-8")), f"docs/{page} has no python block"
+
+
+@pytest.mark.parametrize("page", DOC_PAGES)
+def test_documentation_page_examples_run(page: str, tmp_path: Path) -> None:
+    blocks = readme_blocks((DOCS / page).read_text(encoding="utf-8"))
+    if not blocks:
+        pytest.skip(f"docs/{page} has no python blocks")
+    results, output = run_blocks(f"docs/{page}", blocks, tmp_path)
+    for (line, _), result in zip(blocks, results):
+        assert result == "ok", f"docs/{page}: the block at line {line} failed:\n{result}\n{output}"
+    assert len(results) == len(blocks)
