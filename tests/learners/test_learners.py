@@ -1,4 +1,4 @@
-"""Learners (DESIGN section 5): both faces, dotted parameters, data checks."""
+"""Learners: both faces, dotted parameters, data checks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The training loop's contract (DESIGN section 3): stage order, terminate, errors, state."""
+"""The training loop's contract (see docs/design.md): stage order, terminate, errors, state."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ BATCH_STAGES = ["on_batch_begin", "on_after_forward", "on_after_loss", "on_after
 
 
 def expected_trace(epochs: int, n_batches: int, n_valid_batches: int | None, eval_freq: int = 1) -> list[str]:
-    """The stage sequence written out from the diagram in DESIGN.md section 3."""
+    """The stage sequence written out from the loop diagram in docs/design.md."""
     out = ["on_begin"]
     for epoch in range(1, epochs + 1):
         out.append("on_epoch_begin")

@@ -1,4 +1,4 @@
-"""scikit-learn compliance, persistence, warm start and scale-out (issue 3)."""
+"""scikit-learn compliance, persistence, warm start and scale-out."""
 
 from __future__ import annotations
 
