@@ -12,7 +12,6 @@ only inside the functions that mkdocs calls.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect
 import re
 from typing import Any
@@ -170,12 +169,7 @@ def documented_objects() -> dict[int, str]:
             if module_name == "mlrpy.callbacks" and _defined_in_builtin(getattr(module, name, None)):
                 continue  # documented with its built-in module instead
             value = getattr(module, name, None)
-            # a function named like a submodule of its package (tuning.auto_tuner) cannot be
-            # told apart from that module by the cross-reference: document it at the top level
-            shadowed = module.__name__ == module_name and hasattr(module, "__path__") and (
-                importlib.util.find_spec(f"{module_name}.{name}") is not None
-            )
-            if _is_own_api(value) and not shadowed:
+            if _is_own_api(value):
                 out.setdefault(id(value), f"{module_name}.{name}")
     return out
 

@@ -27,12 +27,12 @@ and recorded in the archive with its score, per-iteration scores, runtime and er
 of stopping. Grid and random configurations run in parallel through :class:`joblib.Parallel`
 (``n_jobs``); ``tuner="optuna"`` proposes them one by one and can prune through a callback
 (:mod:`~mlrpy.tuning.optuna_tuner`). :func:`auto_tuner` wraps all this into a learner that
-tunes when it is trained, for nested resampling (:mod:`~mlrpy.tuning.auto_tuner`).
+tunes when it is trained, for nested resampling (:mod:`~mlrpy.tuning.auto_tuning`).
 
 Modules: :mod:`~mlrpy.tuning.space` (search spaces), :mod:`~mlrpy.tuning.tuners` (grid,
 random), :mod:`~mlrpy.tuning.optuna_tuner`, :mod:`~mlrpy.tuning.archive` (evaluation, archive,
 :class:`TuningResult`), :mod:`~mlrpy.tuning.runner` (:func:`tune`),
-:mod:`~mlrpy.tuning.auto_tuner`.
+:mod:`~mlrpy.tuning.auto_tuning`.
 
 Example:
     >>> from mlrpy import lrn, tsk
@@ -50,7 +50,7 @@ Example:
 from __future__ import annotations
 
 from mlrpy.tuning.archive import TuningResult
-from mlrpy.tuning.auto_tuner import AutoTuner, auto_tuner
+from mlrpy.tuning.auto_tuning import AutoTuner, auto_tuner
 from mlrpy.tuning.runner import tune
 from mlrpy.tuning.space import TuneToken, parse_search_space, to_tune
 
