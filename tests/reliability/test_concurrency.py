@@ -30,7 +30,7 @@ def _in_threads(*jobs):
         start.wait()
         try:
             outcomes[i] = job()
-        except BaseException as error:  # noqa: BLE001 - handed back to the test to assert on
+        except BaseException as error:  # handed back to the test to assert on
             outcomes[i] = error
 
     threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
