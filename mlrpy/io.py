@@ -63,15 +63,34 @@ def user_path(path: Any, what: str) -> Path:
     return Path(text).expanduser()
 
 
+def _writer_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be writing it right now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but belongs to someone else, or cannot be asked: leave it
+    return True
+
+
 def remove_temporaries(folder: Path, name_pattern: str) -> list[str]:
     """Delete the temporary files that interrupted :func:`atomic_write` calls left in ``folder``
-    for target names matching the regular expression ``name_pattern``; returns their names."""
+    for target names matching the regular expression ``name_pattern``; returns their names.
+
+    A temporary file carries its writer's process id; only those of processes that no longer
+    exist are removed, so a concurrent write (another thread or a live process) keeps its file.
+    """
     if not folder.is_dir():
         return []
-    pattern = re.compile(r"^\." + f"(?:{name_pattern})" + r"\.[0-9a-f]{16}" + re.escape(_TMP_SUFFIX) + "$")
+    pattern = re.compile(
+        r"^\." + f"(?:{name_pattern})" + r"\.(?P<pid>[0-9]+)-[0-9a-f]{16}" + re.escape(_TMP_SUFFIX) + "$"
+    )
     removed = []
     for entry in folder.iterdir():
-        if pattern.match(entry.name):
+        match = pattern.match(entry.name)
+        if match and not _writer_alive(int(match["pid"])):
             with contextlib.suppress(FileNotFoundError):
                 entry.unlink()
                 removed.append(entry.name)
@@ -100,7 +119,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]
     file is flushed to disk before the rename and the folder after it, so readers (and a
     machine after a power loss) see either the old file or the complete new one. The temporary
     file is removed if writing fails; temporaries of the same target that a killed process
-    left behind are removed by the next write.
+    left behind are removed by the next write (a live writer's are left alone).
 
     Example:
         >>> import tempfile, pathlib
@@ -116,7 +135,7 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     remove_temporaries(folder, re.escape(path.name))
-    tmp = folder / f".{path.name}.{secrets.token_hex(8)}{_TMP_SUFFIX}"
+    tmp = folder / f".{path.name}.{os.getpid()}-{secrets.token_hex(8)}{_TMP_SUFFIX}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -198,13 +200,17 @@ def test_keep_last_prunes_older_checkpoints(tmp_path):
 
 def test_temporaries_of_a_killed_write_are_removed_at_the_next_write(tmp_path):
     _learner(tmp_path, epochs=2).train(tsk("iris"))
-    leftover = tmp_path / ".checkpoint_00003.pt.0123456789abcdef.tmp"
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()  # a writer process that no longer exists
+    leftover = tmp_path / f".checkpoint_00003.pt.{killed.pid}-0123456789abcdef.tmp"
+    live = tmp_path / f".checkpoint_00004.pt.{os.getpid()}-0123456789abcdef.tmp"
+    live.write_bytes(b"another thread is still writing this")
     leftover.write_bytes(b"half a checkpoint")
     unrelated = tmp_path / ".notes.tmp"
     unrelated.write_text("not ours")
     with pytest.warns(RuntimeWarning, match="not attached"):  # the leftover is not a checkpoint
         _learner(tmp_path, epochs=3, callbacks=(), resume=True).train(tsk("iris"))
-    assert not leftover.exists() and unrelated.exists()
+    assert not leftover.exists() and unrelated.exists() and live.exists()
 
 
 def test_folder_is_synced_after_each_checkpoint_is_renamed_into_place(tmp_path, monkeypatch):

@@ -155,11 +155,6 @@ def test_a_model_file_read_while_it_is_rewritten_is_always_complete(tmp_path):
     assert not list(tmp_path.glob("*.tmp*")), "temporaries left behind"
 
 
-@pytest.mark.xfail(
-    strict=True, raises=FileNotFoundError,
-    reason="atomic_write removes every temporary of its target before writing, including the one "
-           "another writer of the same path is still filling, whose rename then fails",
-)
 def test_a_save_to_a_path_another_save_is_writing_leaves_one_complete_model(tmp_path, monkeypatch):
     path = tmp_path / "model.mlrpy"
     first, second = (lrn("regr.mlp", epochs=1, random_state=seed).train(tsk("diabetes")) for seed in (1, 2))
