@@ -6,6 +6,7 @@ describes the architecture, the training loop stage by stage, and how to extend 
 
 from mlrpy.benchmark import BenchmarkResult, benchmark, benchmark_grid
 from mlrpy.callbacks import (
+    EVALUATE_STAGES,
     PREDICT_STAGES,
     STAGES,
     Batch,
@@ -101,6 +102,7 @@ __all__ = [
     "rsmps",
     "to_tune",
     "tune",
+    "EVALUATE_STAGES",
     "PREDICT_STAGES",
     "STAGES",
     "Batch",
