@@ -8,6 +8,7 @@ and what a callback may change there, is ``mlrpy.callbacks.STAGE_DOCS``.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -17,9 +18,10 @@ import torch
 from mlrpy.callbacks.base import PREDICT_STAGES, STAGES, CallbackSet, sort_callbacks
 from mlrpy.callbacks.context import ContextTorch
 from mlrpy.callbacks.dispatch import StageCaller
+from mlrpy.callbacks.stages import EVALUATE_STAGES
 from mlrpy.errors import CallbackStageError, DivergenceError
 
-__all__ = ["DivergenceGuard", "StageCaller", "evaluates", "predict_loop", "train_loop"]
+__all__ = ["DivergenceGuard", "StageCaller", "evaluate_loop", "evaluates", "predict_loop", "train_loop"]
 
 
 ScoreFn = Callable[[ContextTorch, list[torch.Tensor], list[torch.Tensor], list[Any]], dict[str, float]]
@@ -252,7 +254,10 @@ class DivergenceGuard:
 
 
 def validation_pass(
-    ctx: ContextTorch, call: Callable[[str], None], score: ScoreFn | None
+    ctx: ContextTorch,
+    call: Callable[[str], None],
+    score: ScoreFn | None,
+    weights: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """Forward ``ctx.loader_valid`` without gradients, calling ``EVALUATE_STAGES``; the scores.
 
@@ -274,7 +279,7 @@ def validation_pass(
         # under no_grad
         outputs.append(ctx.y_hat.detach())
         targets.append(batch.y)
-    ctx.last_scores_valid = validation_scores(ctx, outputs, targets, score)
+    ctx.last_scores_valid = validation_scores(ctx, outputs, targets, score, weights)
     call("on_valid_end")
     return ctx.last_scores_valid
 
@@ -284,11 +289,19 @@ def validation_scores(
     outputs: list[torch.Tensor],
     targets: list[torch.Tensor],
     score: Callable[..., dict[str, float]] | None,
+    weights: torch.Tensor | None = None,
 ) -> dict[str, float]:
-    """``{"loss": mean validation loss, <measure id>: score, ...}``."""
+    """``{"loss": mean validation loss, <measure id>: score, ...}``; the mean is weighted by
+    ``weights`` (one per row) when given, which needs a loss with a ``reduction``."""
     y_hat, y = torch.cat(outputs), torch.cat(targets)
     with torch.no_grad():
-        scores = {"loss": float(ctx.loss_fn(y_hat, y).item())}
+        if weights is None:
+            loss = ctx.loss_fn(y_hat, y)
+        else:
+            per_row = copy.copy(ctx.loss_fn)
+            per_row.reduction = "none"
+            loss = (per_row(y_hat, y).reshape(len(y), -1).mean(1) * weights).sum() / weights.sum()
+        scores = {"loss": float(loss.item())}
     if ctx.measures_valid and score is not None:
         scores.update(score(ctx, [y_hat], [y], ctx.measures_valid))
     return scores
@@ -305,6 +318,32 @@ def collect_states(callbacks: Iterable[CallbackSet]) -> dict[str, Any]:
         if state is not None:
             states[cb.id] = state
     return states
+
+
+def evaluate_loop(
+    ctx: ContextTorch,
+    callbacks: list[CallbackSet],
+    score: ScoreFn | None,
+    weights: torch.Tensor | None = None,
+) -> dict[str, float]:
+    """Score the trained ``ctx.network`` on ``ctx.loader_valid``, calling ``EVALUATE_STAGES``.
+
+    ``ctx`` holds the network, ``loss_fn``, ``loader_valid`` and ``measures_valid``; the
+    callbacks are fresh instances with their saved state loaded. ``ctx.phase`` is
+    ``"evaluate"`` while they run.
+    """
+    assert ctx.network is not None
+    callbacks = sort_callbacks(callbacks)
+    ctx.callbacks, ctx.phase = callbacks, "evaluate"
+    call = StageCaller(callbacks, EVALUATE_STAGES).call
+    for cb in callbacks:
+        cb.ctx = ctx
+    try:
+        ctx.network.eval()
+        return validation_pass(ctx, call, score, weights)
+    finally:
+        for cb in callbacks:
+            cb.ctx = None  # type: ignore[assignment]
 
 
 def predict_loop(
