@@ -8,6 +8,7 @@ only imports them.
 from __future__ import annotations
 
 from mlrpy.callbacks.base import ALL_STAGES, PREDICT_STAGES, STAGES, CallbackSet, callback_set, sort_callbacks
+from mlrpy.callbacks.callback_list import CallbackList
 from mlrpy.callbacks.checkpoint import CallbackSetCheckpoint
 from mlrpy.callbacks.context import Batch, ContextTorch
 from mlrpy.callbacks.csv_logger import CallbackSetCSVLogger
@@ -48,6 +49,7 @@ __all__ = [
     "STAGES",
     "STAGE_DOCS",
     "Batch",
+    "CallbackList",
     "CallbackSet",
     "CallbackSetCSVLogger",
     "CallbackSetCheckpoint",

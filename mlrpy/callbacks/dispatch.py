@@ -13,7 +13,7 @@ from typing import Any
 from mlrpy.callbacks.base import CallbackSet
 from mlrpy.errors import CallbackStageError
 
-__all__ = ["StageCaller"]
+__all__ = ["StageCaller", "collect_states"]
 
 
 class StageCaller:
@@ -67,3 +67,16 @@ class StageCaller:
                 else:
                     warnings.warn(str(wrapped), RuntimeWarning, stacklevel=2)
         return first
+
+
+def collect_states(callbacks: Iterable[CallbackSet]) -> dict[str, Any]:
+    """Each callback's ``state_dict()`` by id, leaving out ``None``."""
+    states = {}
+    for cb in callbacks:
+        try:
+            state = cb.state_dict()
+        except Exception as err:
+            raise CallbackStageError(cb.id, "state_dict", err) from err
+        if state is not None:
+            states[cb.id] = state
+    return states

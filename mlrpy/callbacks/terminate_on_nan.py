@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -33,6 +33,9 @@ class CallbackSetTerminateOnNaN(CallbackSet):
         >>> learner.train(tsk("iris")).model.callbacks["terminate_on_nan"]
         {'epoch': None, 'batch': None, 'loss': None}
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("epoch", "step", "loss", "network")
+    writes: ClassVar[tuple[str, ...]] = ("terminate", "stop_epoch")
 
     def __init__(self) -> None:
         self.epoch: int | None = None

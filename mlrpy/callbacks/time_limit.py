@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -52,6 +52,9 @@ class CallbackSetTimeLimit(CallbackSet):
         >>> len(state["epoch_seconds"]), state["stopped"]
         (2, False)
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("epoch", "step", "total_epochs", "loader_train")
+    writes: ClassVar[tuple[str, ...]] = ("terminate", "stop_epoch")
 
     def __init__(
         self,

@@ -10,18 +10,26 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from mlrpy.callbacks.base import PREDICT_STAGES, STAGES, CallbackSet, sort_callbacks
 from mlrpy.callbacks.context import ContextTorch
-from mlrpy.callbacks.dispatch import StageCaller
+from mlrpy.callbacks.dispatch import StageCaller, collect_states
 from mlrpy.callbacks.stages import EVALUATE_STAGES
-from mlrpy.errors import CallbackStageError, DivergenceError
+from mlrpy.errors import DivergenceError
 
-__all__ = ["DivergenceGuard", "StageCaller", "evaluate_loop", "evaluates", "predict_loop", "train_loop"]
+__all__ = [
+    "DivergenceGuard",
+    "StageCaller",
+    "collect_states",
+    "evaluate_loop",
+    "evaluates",
+    "predict_loop",
+    "train_loop",
+]
 
 
 ScoreFn = Callable[[ContextTorch, list[torch.Tensor], list[torch.Tensor], list[Any]], dict[str, float]]
@@ -305,19 +313,6 @@ def validation_scores(
     if ctx.measures_valid and score is not None:
         scores.update(score(ctx, [y_hat], [y], ctx.measures_valid))
     return scores
-
-
-def collect_states(callbacks: Iterable[CallbackSet]) -> dict[str, Any]:
-    """Each callback's ``state_dict()`` by id, leaving out ``None``."""
-    states = {}
-    for cb in callbacks:
-        try:
-            state = cb.state_dict()
-        except Exception as err:
-            raise CallbackStageError(cb.id, "state_dict", err) from err
-        if state is not None:
-            states[cb.id] = state
-    return states
 
 
 def evaluate_loop(
