@@ -70,14 +70,16 @@ class CallbackSetStopAfterFirstBatch(CallbackSet):
 
     def on_batch_end(self):
         self.batches += 1
-        self.ctx.stop_epoch = True
-        if self.ctx.epoch == 2:
-            self.ctx.terminate = True
+        ctx = self.ctx
+        if ctx.epoch == 1:
+            ctx.stop_epoch = True  # epoch 1 trains one batch ...
+        if (ctx.epoch, ctx.step) == (2, 3):
+            ctx.stop_epoch = ctx.terminate = True  # ... epoch 2 three, then the run ends
 
 
 def test_stop_epoch_and_terminate_are_honoured():
     cb = simulate(CallbackSetStopAfterFirstBatch, epochs=5, batches=4)
-    assert cb.batches == 2 and cb.ctx.epoch == 2
+    assert cb.batches == 1 + 3 and cb.ctx.epoch == 2
 
 
 def test_bad_arguments_are_refused():
