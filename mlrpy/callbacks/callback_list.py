@@ -138,11 +138,14 @@ class CallbackList:
             raise CheckpointError("CallbackList.restore needs ctx.network and ctx.optimizer to load into")
         ctx.network.load_state_dict(payload["network"])
         ctx.optimizer.load_state_dict(payload["optimizer"])
-        states = payload["callbacks"]
+        states: dict[str, dict[str, Any]] = payload["callbacks"]
         for cb in self.callbacks:
-            if cb.id in states:
-                cb.load_state_dict(copy.deepcopy(states[cb.id][1]))
+            if states.get(cb.id, {}).get("state") is not None:
+                cb.load_state_dict(copy.deepcopy(states[cb.id]["state"]))
         ctx.epoch, ctx.global_step = int(payload["epoch"]), int(payload["global_step"])
+        scores = payload.get("scores") or {}
+        ctx.last_scores_train, ctx.last_scores_valid = scores.get("train"), scores.get("valid")
+        ctx.last_loss = scores.get("last_loss")
         ctx.resumed_from = Path(folder)
         restore_rng_states(payload["rng"])
         return True
