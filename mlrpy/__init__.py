@@ -6,9 +6,11 @@ describes the architecture, the training loop stage by stage, and how to extend 
 
 from mlrpy.benchmark import BenchmarkResult, benchmark, benchmark_grid
 from mlrpy.callbacks import (
+    EVALUATE_STAGES,
     PREDICT_STAGES,
     STAGES,
     Batch,
+    CallbackList,
     CallbackSet,
     ContextTorch,
     TorchCallback,
@@ -101,9 +103,11 @@ __all__ = [
     "rsmps",
     "to_tune",
     "tune",
+    "EVALUATE_STAGES",
     "PREDICT_STAGES",
     "STAGES",
     "Batch",
+    "CallbackList",
     "CallbackDefinitionError",
     "CallbackSet",
     "CallbackStageError",

@@ -8,6 +8,7 @@ only imports them.
 from __future__ import annotations
 
 from mlrpy.callbacks.base import ALL_STAGES, PREDICT_STAGES, STAGES, CallbackSet, callback_set, sort_callbacks
+from mlrpy.callbacks.callback_list import CallbackList
 from mlrpy.callbacks.checkpoint import CallbackSetCheckpoint
 from mlrpy.callbacks.context import Batch, ContextTorch
 from mlrpy.callbacks.csv_logger import CallbackSetCSVLogger
@@ -28,7 +29,7 @@ from mlrpy.callbacks.mixed_precision import CallbackSetMixedPrecision
 from mlrpy.callbacks.monitor import CallbackSetMonitor
 from mlrpy.callbacks.progress import CallbackSetProgress
 from mlrpy.callbacks.registry import as_torch_callback, as_torch_callbacks, mlr_callbacks, t_clbk, t_clbks
-from mlrpy.callbacks.stages import STAGE_DOCS
+from mlrpy.callbacks.stages import EVALUATE_STAGES, STAGE_DOCS
 from mlrpy.callbacks.tb import CallbackSetTB
 from mlrpy.callbacks.terminate_on_nan import CallbackSetTerminateOnNaN
 from mlrpy.callbacks.time_limit import CallbackSetTimeLimit
@@ -43,10 +44,12 @@ from mlrpy.callbacks.unfreeze import (
 
 __all__ = [
     "ALL_STAGES",
+    "EVALUATE_STAGES",
     "PREDICT_STAGES",
     "STAGES",
     "STAGE_DOCS",
     "Batch",
+    "CallbackList",
     "CallbackSet",
     "CallbackSetCSVLogger",
     "CallbackSetCheckpoint",

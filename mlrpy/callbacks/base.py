@@ -94,6 +94,9 @@ class CallbackSet:
         ctx: the run's :class:`ContextTorch`; ``None`` outside a run.
         id: the id of the :class:`TorchCallback` that built this instance.
         weight: ordering key; higher runs later (default 0).
+        reads, writes: the ``ctx`` fields the callback reads and changes (documentation, and
+            checked by :class:`mlrpy.CallbackList`: a field it reads must not be ``None``
+            where the training loop would have filled it).
 
     Example:
         >>> from mlrpy import CallbackSet
@@ -111,6 +114,11 @@ class CallbackSet:
     """
 
     weight: ClassVar[float] = 0.0
+    #: the ``ctx`` fields this callback needs the loop to fill (a hand-written loop driving it
+    #: through :class:`mlrpy.CallbackList` is told which one it forgot) ...
+    reads: ClassVar[tuple[str, ...]] = ()
+    #: ... and those it changes
+    writes: ClassVar[tuple[str, ...]] = ()
     #: True for the checkpoint callback: it saves the other callbacks' states, so anything with
     #: state that runs after it at the end of an epoch would be saved stale.
     saves_other_states: ClassVar[bool] = False

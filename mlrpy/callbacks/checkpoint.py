@@ -15,7 +15,7 @@ import random
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import torch
@@ -129,6 +129,9 @@ class CallbackSetCheckpoint(CallbackSet):
         >>> sorted(os.listdir(folder))
         ['checkpoint_00002.pt', 'checkpoint_00003.pt']
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("epoch", "global_step", "network", "optimizer", "callbacks")
+    writes: ClassVar[tuple[str, ...]] = ()
 
     weight = float("inf")
     saves_other_states = True

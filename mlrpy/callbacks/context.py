@@ -31,7 +31,15 @@ class ContextTorch:
     ``measures_train``, ``measures_valid``, ``network``, ``optimizer``, ``loss_fn``,
     ``total_epochs``, ``last_scores_train``, ``last_scores_valid``, ``y_hat``, ``loss``,
     ``epoch``, ``step``, ``global_step``, ``batch``, ``eval_freq``, ``terminate``,
-    ``callbacks``, ``device``; and ``last_loss``, the previous batch's training loss as a float.
+    ``stop_epoch``, ``callbacks``, ``device``, ``phase``; and ``last_loss``, the previous
+    batch's training loss as a float.
+
+    ``terminate = True`` ends the run before the next epoch; ``stop_epoch = True`` set in a
+    batch stage ends the current epoch's batch loop after that batch (validation and
+    ``on_epoch_end`` still run; it is reset to ``False`` at every epoch begin); both together
+    stop training after the current batch, like Keras' ``stop_training``. ``phase`` is
+    ``"train"``, ``"evaluate"`` or ``"predict"``: which loop is calling the stage. ``loss``
+    holds the current batch's loss tensor, in validation too (at ``on_batch_valid_end``).
 
     Reading ``last_loss`` converts the loss tensor on first access, so a run in which no
     callback reads it never waits for the device once per batch. Callbacks may attach
@@ -60,6 +68,8 @@ class ContextTorch:
         self.batch: Batch | None = None
         self.eval_freq: int = 1
         self.terminate: bool = False
+        self.stop_epoch: bool = False
+        self.phase: str = "train"
         self.callbacks: list[CallbackSet] = []
         self.device: torch.device = torch.device("cpu")
         self.loader_predict: Any = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -43,6 +43,11 @@ class CallbackSetCSVLogger(CallbackSet):
         ...     pd.read_csv(path).columns.tolist()
         ['epoch', 'train.loss', 'valid.loss']
     """
+
+    reads: ClassVar[tuple[str, ...]] = (
+        "epoch", "batch", "loss", "last_scores_train", "last_scores_valid",
+    )
+    writes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self, path: Annotated[str, Field(min_length=1, description="the CSV file to write")]

@@ -51,6 +51,15 @@ def _parameter_items(tc: Any) -> list[str]:
     return items
 
 
+def _context_fields(cls: Any) -> list[str]:
+    reads, writes = getattr(cls, "reads", ()), getattr(cls, "writes", ())
+    if not reads and not writes:
+        return []
+    shown = [f"{label}: {', '.join(f'`ctx.{f}`' for f in fields) or '-'}"
+             for label, fields in (("Reads", reads), ("Writes", writes))]
+    return [". ".join(shown) + ".", ""]
+
+
 def _section(key: str, tc: Any) -> list[str]:
     lines = [f'<a id="{key}"></a>', "", f"## `{key}`: {tc.label}", "", prose_of(tc.man), ""]
     params = _parameter_items(tc)
@@ -59,6 +68,7 @@ def _section(key: str, tc: Any) -> list[str]:
         f"Stages: {', '.join(tc.stages) or '-'}. State: {'yes' if tc.generator.has_state() else 'no'}. "
         f"Weight: {tc.effective_weight:g}.",
         "",
+        *_context_fields(tc.generator),
         f"Example: `{example_of(tc, key)}`",
         "",
     ]

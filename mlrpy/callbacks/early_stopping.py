@@ -7,7 +7,7 @@ needs validation data (``validate=...`` or ``fit(..., validation_data=...)``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import torch
 from pydantic import Field
@@ -48,6 +48,9 @@ class CallbackSetEarlyStopping(CallbackSetMonitor):
         >>> learner.model.epochs, learner.internal_tuned_values
         (3, {'epochs': 1})
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("epoch", "last_scores_valid")
+    writes: ClassVar[tuple[str, ...]] = ("terminate", "network")
 
     weight = 1000
 

@@ -3,7 +3,7 @@ the final model."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import torch
 from pydantic import Field
@@ -39,6 +39,9 @@ class CallbackSetEMA(CallbackSet):
         >>> state["updates"], sorted(state["averages"])[:2]
         (10, ['0.bias', '0.weight'])
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("network",)
+    writes: ClassVar[tuple[str, ...]] = ("network",)
 
     def __init__(
         self,

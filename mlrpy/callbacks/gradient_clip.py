@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import torch
 from pydantic import Field
@@ -30,6 +30,9 @@ class CallbackSetGradientClip(CallbackSet):
         >>> learner.train(tsk("iris")).model.epochs
         2
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("network", "optimizer")
+    writes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,11 @@ class CallbackSetHistory(CallbackSet):
         >>> pd.DataFrame(state).columns.tolist()
         ['epoch', 'train.loss']
     """
+
+    reads: ClassVar[tuple[str, ...]] = (
+        "epoch", "batch", "loss", "last_scores_train", "last_scores_valid",
+    )
+    writes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []

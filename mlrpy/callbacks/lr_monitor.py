@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -41,6 +41,9 @@ class CallbackSetLRMonitor(CallbackSet):
         1      2  0.0050
         2      3  0.0025
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("epoch", "step", "global_step", "optimizer")
+    writes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import torch
 from pydantic import Field
@@ -39,6 +39,9 @@ class CallbackSetLROneCycle(CallbackSetLRSchedulerPerBatch):
         >>> round(lrs[0], 4), max(lrs) > lrs[0]
         (0.004, True)
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("optimizer", "loader_train", "total_epochs")
+    writes: ClassVar[tuple[str, ...]] = ("optimizer",)
 
     scheduler_class = torch.optim.lr_scheduler.OneCycleLR
 

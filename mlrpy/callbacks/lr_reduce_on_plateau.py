@@ -3,7 +3,7 @@ improving (``ReduceLROnPlateau``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import torch
 from pydantic import Field
@@ -42,6 +42,9 @@ class CallbackSetLRReduceOnPlateau(CallbackSetMonitor, CallbackSetLRScheduler):
         >>> learner.train(tsk("iris")).model.callbacks["history"]["lr"].tolist()  # no 50% gain
         [0.1, 0.1, 0.05]
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("epoch", "optimizer", "last_scores_valid")
+    writes: ClassVar[tuple[str, ...]] = ("optimizer",)
 
     scheduler_class = torch.optim.lr_scheduler.ReduceLROnPlateau
 

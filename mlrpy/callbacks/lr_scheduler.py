@@ -76,6 +76,9 @@ class CallbackSetLRScheduler(CallbackSet):
     State: the scheduler's ``state_dict()``.
     """
 
+    reads: ClassVar[tuple[str, ...]] = ("epoch", "optimizer", "last_scores_valid")
+    writes: ClassVar[tuple[str, ...]] = ("optimizer",)
+
     scheduler_class: ClassVar[type[Any] | None] = None
     step_on_epoch: ClassVar[bool] = True
 

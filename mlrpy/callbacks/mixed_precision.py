@@ -88,6 +88,9 @@ class CallbackSetMixedPrecision(CallbackSet):
         2
     """
 
+    reads: ClassVar[tuple[str, ...]] = ("device", "optimizer", "loss", "y_hat")
+    writes: ClassVar[tuple[str, ...]] = ("optimizer", "loss", "y_hat")
+
     weight: ClassVar[float] = 100.0
 
     def __init__(

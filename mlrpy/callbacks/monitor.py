@@ -10,7 +10,7 @@ counts as an improvement, and the error when the run has no validation data.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -73,6 +73,9 @@ class CallbackSetMonitor(CallbackSet):
         >>> watcher.improves(float("nan"), best=None)  # NaN never improves
         False
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("epoch", "last_scores_valid")
+    writes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, monitor: str | None = None, mode: str = "auto", min_delta: float = 0.0) -> None:
         self.monitor = monitor

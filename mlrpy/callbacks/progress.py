@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 from tqdm.auto import tqdm
@@ -28,6 +28,11 @@ class CallbackSetProgress(CallbackSet):
         Epoch 1/2: train.loss=...
         Epoch 2/2: train.loss=...
     """
+
+    reads: ClassVar[tuple[str, ...]] = (
+        "epoch", "total_epochs", "loader_train", "batch", "loss", "last_scores_train", "last_scores_valid",
+    )
+    writes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,

@@ -26,7 +26,7 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["ALL_STAGES", "PREDICT_STAGES", "STAGES", "STAGE_DOCS"]
+__all__ = ["ALL_STAGES", "EVALUATE_STAGES", "PREDICT_STAGES", "STAGES", "STAGE_DOCS"]
 
 #: Training stages, in the order they first fire in a run (``on_exit`` always fires last).
 STAGES: tuple[str, ...] = (
@@ -38,12 +38,22 @@ STAGES: tuple[str, ...] = (
     "on_after_backward",
     "on_batch_end",
     "on_before_valid",
+    "on_valid_begin",
     "on_batch_valid_begin",
     "on_batch_valid_end",
     "on_valid_end",
     "on_epoch_end",
     "on_end",
     "on_exit",
+)
+
+#: The validation stages, in firing order: called in training's evaluation epochs and by
+#: ``learner.evaluate()`` (with ``ctx.phase == "evaluate"``).
+EVALUATE_STAGES: tuple[str, ...] = (
+    "on_valid_begin",
+    "on_batch_valid_begin",
+    "on_batch_valid_end",
+    "on_valid_end",
 )
 
 #: Prediction stages (``predict``, ``predict_proba``, ``Learner.predict(task)``), in firing order.
@@ -76,7 +86,8 @@ STAGE_DOCS: dict[str, str] = {
         "count from 1). ctx.step still holds the previous epoch's batch count; the loop resets "
         "it and puts the network in training mode after this stage, so a mode switch made "
         "here does not last. Change learning rates, unfreeze layers, reset per-epoch "
-        "accumulators. ctx.terminate set here lets the current epoch finish first."
+        "accumulators. ctx.stop_epoch was reset to False just before. ctx.terminate set here "
+        "lets the current epoch finish first."
     ),
     # -- every training batch --------------------------------------------------------------------
     "on_batch_begin": (
@@ -107,7 +118,9 @@ STAGE_DOCS: dict[str, str] = {
         "Fires after the optimizer step: the weights are updated and ctx.last_loss is this "
         "batch's training loss (a float when read; reading it may wait for the device, so "
         "read it only when needed). Step per-batch learning-rate schedules, update moving "
-        "averages of the weights, log the loss."
+        "averages of the weights, log the loss. ctx.stop_epoch = True (set here or in an "
+        "earlier stage of this batch) ends the epoch's batch loop after this batch; "
+        "validation and on_epoch_end still run, and with ctx.terminate the run then ends."
     ),
     # -- every epoch, after training --------------------------------------------------------------
     "on_before_valid": (
@@ -117,6 +130,13 @@ STAGE_DOCS: dict[str, str] = {
         "training mode. Step per-epoch learning-rate schedules here, or swap in weights to "
         "validate with (e.g. a moving average)."
     ),
+    "on_valid_begin": (
+        "Fires once before the first validation batch, only when validation runs: in "
+        "training after on_before_valid in evaluation epochs with validation data (the "
+        "network is already in eval mode), and in learner.evaluate() (ctx.phase == "
+        "'evaluate', on fresh instances with their saved state loaded; ctx.loader_valid is "
+        "the data evaluated). Reset per-validation accumulators here."
+    ),
     "on_batch_valid_begin": (
         "Fires for every validation batch (only in evaluation epochs with validation data), "
         "with the network in eval mode and ctx.batch set, before the forward pass, which runs "
@@ -125,11 +145,11 @@ STAGE_DOCS: dict[str, str] = {
     ),
     "on_batch_valid_end": (
         "Fires after each validation forward pass: ctx.y_hat is the batch's output (no "
-        "autograd graph). The loop collects ctx.y_hat after this stage for the validation "
-        "scores, so a callback may transform it."
+        "autograd graph) and ctx.loss the batch's loss tensor. The loop collects ctx.y_hat "
+        "after this stage for the validation scores, so a callback may transform it."
     ),
     "on_valid_end": (
-        "Fires once after the last validation batch of an evaluation epoch: "
+        "Fires once after the last validation batch (of an evaluation epoch, or of evaluate()): "
         "ctx.last_scores_valid holds {'loss': mean validation loss, measure id: score, ...}. "
         "Read the scores to decide on early stopping, to remember the best epoch, or to reduce "
         "the learning rate on a plateau."

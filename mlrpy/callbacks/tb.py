@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -39,6 +39,11 @@ class CallbackSetTB(CallbackSet):
         ...     any(f.startswith("events.out.tfevents") for f in os.listdir(folder))
         True
     """
+
+    reads: ClassVar[tuple[str, ...]] = (
+        "epoch", "global_step", "batch", "loss", "last_scores_train", "last_scores_valid",
+    )
+    writes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -19,10 +19,10 @@ class CallbackSetTerminateOnNaN(CallbackSet):
     """Stops training when a batch's training loss is NaN or infinite (Keras' TerminateOnNaN).
 
     The loss is checked after every batch (``on_after_loss``; one host sync per batch). On
-    the first non-finite loss it warns, records the epoch and batch, and sets
-    ``ctx.terminate`` so no further epoch starts. The rest of that epoch still runs (the
-    loop finishes an epoch once begun), but its gradients are dropped, so the weights stay
-    those from before the bad batch.
+    the first non-finite loss it warns, records the epoch and batch, drops that batch's
+    gradients (so the weights stay those from before it) and sets ``ctx.terminate`` and
+    ``ctx.stop_epoch``: training stops after the offending batch. That epoch's validation and
+    ``on_epoch_end`` still run, so the history and checkpoints record it.
 
     State: ``{"epoch": ..., "batch": ..., "loss": ...}`` of the first non-finite loss
     (``batch`` counts within the epoch, from 1); all ``None`` when the loss stayed finite.
@@ -33,6 +33,9 @@ class CallbackSetTerminateOnNaN(CallbackSet):
         >>> learner.train(tsk("iris")).model.callbacks["terminate_on_nan"]
         {'epoch': None, 'batch': None, 'loss': None}
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("epoch", "step", "loss", "network")
+    writes: ClassVar[tuple[str, ...]] = ("terminate", "stop_epoch")
 
     def __init__(self) -> None:
         self.epoch: int | None = None
@@ -53,13 +56,12 @@ class CallbackSetTerminateOnNaN(CallbackSet):
             return
         value = float(loss.detach().float().mean().item())
         self._skipping = True
-        ctx.terminate = True
+        ctx.terminate = ctx.stop_epoch = True
         if self.epoch is None:
             self.epoch, self.batch, self.loss = ctx.epoch, ctx.step, value
             warnings.warn(
                 f"Callback '{self.id}': the training loss is {value} at epoch {ctx.epoch}, batch "
-                f"{ctx.step}; training stops after this epoch (the rest of the epoch makes no "
-                f"updates)",
+                f"{ctx.step}; training stops after this batch, without its update",
                 RuntimeWarning,
                 stacklevel=2,
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -20,16 +20,26 @@ def clock() -> float:
     return time.monotonic()
 
 
+def batches_per_epoch(ctx: Any) -> float:
+    """The training loader's length; infinite when it has none (an iterable loader)."""
+    try:
+        return len(ctx.loader_train)
+    except TypeError:
+        return float("inf")
+
+
 class CallbackSetTimeLimit(CallbackSet):
     """Stops training when the time budget is used up, or when the next epoch would not
     fit into it.
 
-    At the end of every epoch (validation included) it sets ``ctx.terminate`` if
-    ``max_seconds`` have passed since the run started, or if the time left is less than the
-    mean epoch duration so far (the next epoch is estimated not to finish in time). An epoch
-    once begun always finishes, so a run can exceed the budget by up to one epoch. The time
-    is counted from ``on_begin``: a resumed (or warm-started) run gets a fresh budget and
-    uses the saved epoch durations for its estimate.
+    After every training batch it checks the clock: once ``max_seconds`` have passed since
+    the run started it sets ``ctx.terminate`` and ``ctx.stop_epoch``, so training stops after
+    that batch (the epoch's validation and ``on_epoch_end`` still run): a run exceeds the
+    budget by at most one batch and that validation. At the end of every epoch it also stops
+    when the time left is less than the mean epoch duration so far (the next epoch is
+    estimated not to finish in time). The time is counted from ``on_begin``: a resumed (or
+    warm-started) run gets a fresh budget and uses the saved epoch durations for its
+    estimate.
 
     State: ``{"elapsed": seconds trained in total (before a resume included),
     "epoch_seconds": [duration of each epoch], "stopped": whether the limit stopped the run}``.
@@ -42,6 +52,9 @@ class CallbackSetTimeLimit(CallbackSet):
         >>> len(state["epoch_seconds"]), state["stopped"]
         (2, False)
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("epoch", "step", "total_epochs", "loader_train")
+    writes: ClassVar[tuple[str, ...]] = ("terminate", "stop_epoch")
 
     def __init__(
         self,
@@ -61,6 +74,13 @@ class CallbackSetTimeLimit(CallbackSet):
 
     def on_epoch_begin(self) -> None:
         self._epoch_start = clock()
+
+    def on_batch_end(self) -> None:
+        ctx = self.ctx
+        if clock() - self.start >= self.max_seconds:
+            if ctx.epoch < ctx.total_epochs or ctx.step < batches_per_epoch(ctx):
+                self.stopped = True
+            ctx.terminate = ctx.stop_epoch = True
 
     def on_epoch_end(self) -> None:
         now = clock()

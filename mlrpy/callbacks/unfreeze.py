@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field
 
@@ -229,6 +229,9 @@ class CallbackSetUnfreeze(CallbackSet):
         >>> cb.get_values()["unfreeze"]
         [(2, select_all())]
     """
+
+    reads: ClassVar[tuple[str, ...]] = ("epoch", "global_step", "network")
+    writes: ClassVar[tuple[str, ...]] = ("network",)
 
     def __init__(
         self,

@@ -12,21 +12,24 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
 from mlrpy.callbacks import as_torch_callbacks
 from mlrpy.callbacks.base import PREDICT_STAGES, CallbackSet
 from mlrpy.callbacks.context import ContextTorch
+from mlrpy.callbacks.stages import EVALUATE_STAGES
 from mlrpy.errors import DataError, DivergenceError, NotFittedError, ParameterError
 from mlrpy.learners.constraints import check_constraints
 from mlrpy.learners.data import TensorLoader
-from mlrpy.learners.fit import Fitting
+from mlrpy.learners.fit import Fitting, _keep_label_types
 from mlrpy.learners.inputs import check_features
 from mlrpy.learners.internal_callbacks import internal_callbacks, print_training_loop
-from mlrpy.learners.loop import predict_loop
+from mlrpy.learners.loop import evaluate_loop, predict_loop
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.runtime import torch_threads
+from mlrpy.learners.torch_objects import as_torch_loss
 from mlrpy.prediction import Prediction
 
 __all__ = ["LearnerTorch"]
@@ -195,6 +198,94 @@ class LearnerTorch(Fitting):
             raise ParameterError("row_ids is only valid together with a task")
         return self._decode_response(self._forward(X))
 
+    def evaluate(
+        self,
+        X: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        row_ids: Sequence[Any] | None = None,
+        measures: Any = None,
+    ) -> dict[str, float]:
+        """Scores of the trained model on new data: ``{"loss": ..., <measure id>: ...}``.
+
+        ``evaluate(X, y)`` (scikit-learn, Keras) or ``evaluate(task, row_ids=...)`` (mlr3).
+        The rows go through the validation stages (``mlrpy.EVALUATE_STAGES``) exactly as in
+        training's validation, on fresh instances of the callbacks that define one of them,
+        their saved state loaded first, with ``ctx.phase == "evaluate"``; on the validation
+        data this gives the last epoch's validation scores. The measures are the learner's
+        ``measures_valid`` (none when unset) unless ``measures`` is given.
+
+        Args:
+            X: features, or a task.
+            y: targets (only with features).
+            sample_weight: one weight per row for a weighted mean loss; the loss must have a
+                ``reduction`` (all torch losses do). Measures are unweighted, so it cannot be
+                combined with measures.
+            row_ids: the task's rows to score (all by default; only with a task).
+            measures: measure ids or objects to score besides the loss.
+
+        Example:
+            >>> from mlrpy import lrn, tsk
+            >>> learner = lrn("classif.mlp", epochs=2, random_state=0).train(tsk("iris"))
+            >>> scores = learner.evaluate(tsk("iris"), measures=["classif.acc"])
+            >>> sorted(scores), 0 <= scores["classif.acc"] <= 1
+            (['classif.acc', 'loss'], True)
+        """
+        model = self.model
+        if hasattr(X, "task_type") and hasattr(X, "feature_names"):
+            if y is not None:
+                raise ParameterError("evaluate(task): the targets come from the task; pass rows as row_ids=")
+            self.check_task(X)
+            rows = X.row_ids if row_ids is None else list(row_ids)
+            missing = [c for c in model.feature_names if c not in X.feature_names]
+            if missing:
+                raise DataError(f"Learner '{self.id}': task '{X.id}' lacks the training features {missing}")
+            X, y = X.data(rows, model.feature_names), X.truth(rows)
+        elif row_ids is not None:
+            raise ParameterError("row_ids is only valid together with a task")
+        elif y is None:
+            raise ParameterError("evaluate(X, y) needs the targets y (or pass a task)")
+        chosen = self._training_measures(self.measures_valid if measures is None else measures)
+        x_arr = check_features(self, X, reset=False)
+        y_enc = self._encode_target(np.asarray(_keep_label_types(y)).ravel(), fit=False)
+        if len(x_arr) == 0 or len(x_arr) != len(y_enc):
+            raise DataError(
+                f"Learner '{self.id}': evaluate needs at least one row and as many targets as "
+                f"rows, got {len(x_arr)} rows and {len(y_enc)} targets"
+            )
+        weights = self._evaluation_weights(sample_weight, len(y_enc), chosen)
+        device = next(iter(model.network.parameters()), torch.empty(0)).device
+        loss = as_torch_loss(self.loss if self.loss is not None else self._default_loss).generate().to(device)
+        if model.loss_fn is not None:
+            loss.load_state_dict(model.loss_fn)
+        ctx = ContextTorch(
+            learner=self, network=model.network, loss_fn=loss, device=device, measures_valid=chosen,
+            loader_valid=TensorLoader(torch.as_tensor(x_arr).to(device), y_enc.to(device), self.batch_size),
+            epoch=model.epochs, total_epochs=model.epochs,
+        )
+        callbacks = self._saved_callbacks(EVALUATE_STAGES)
+        with torch_threads(self.num_threads):
+            on_device = None if weights is None else weights.to(device)
+            return evaluate_loop(ctx, callbacks, self._score_outputs, on_device)
+
+    def _evaluation_weights(
+        self, sample_weight: Any, n_rows: int, measures: list[Any]
+    ) -> torch.Tensor | None:
+        if sample_weight is None:
+            return None
+        weights = torch.as_tensor(np.asarray(sample_weight, dtype=np.float64).ravel(), dtype=torch.float32)
+        if len(weights) != n_rows or not bool(torch.isfinite(weights).all()) or bool((weights < 0).any()):
+            raise ParameterError(
+                f"sample_weight must hold {n_rows} finite, non-negative numbers (one per row), "
+                f"got {len(weights)} values"
+            )
+        if measures:
+            raise ParameterError(
+                f"sample_weight weights the loss only; measures are unweighted, so pass "
+                f"measures=[] or no sample_weight (measures: {', '.join(m.id for m in measures)})"
+            )
+        return weights
+
     def _predict_task(self, task: Any, row_ids: Sequence[Any] | None) -> Prediction:
         self.check_task(task)
         model = self.model
@@ -266,16 +357,16 @@ class LearnerTorch(Fitting):
             )
         device = parameters[0].device if parameters else torch.device("cpu")
         loader = TensorLoader(torch.from_numpy(X_arr).to(device), None, max(self.batch_size, 1024))
-        callbacks = self._prediction_callbacks()
+        callbacks = self._saved_callbacks(PREDICT_STAGES)
         ctx = ContextTorch(learner=self, network=model.network, device=device)
         with torch_threads(self.num_threads):
             return predict_loop(model.network, loader, callbacks, ctx).cpu()
 
-    def _prediction_callbacks(self) -> list[CallbackSet]:
-        """Fresh instances of the callbacks with prediction stages, their saved state loaded."""
+    def _saved_callbacks(self, stages: Sequence[str]) -> list[CallbackSet]:
+        """Fresh instances of the callbacks defining any of ``stages``, their saved state loaded."""
         out = []
         for tc in as_torch_callbacks(self.callbacks):
-            if any(s in tc.stages for s in PREDICT_STAGES):
+            if any(s in tc.stages for s in stages):
                 cb = tc.generate()
                 if tc.id in self.model.callbacks:
                     cb.load_state_dict(self.model.callbacks[tc.id])

@@ -8,73 +8,31 @@ and what a callback may change there, is ``mlrpy.callbacks.STAGE_DOCS``.
 
 from __future__ import annotations
 
+import copy
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from mlrpy.callbacks.base import PREDICT_STAGES, STAGES, CallbackSet, sort_callbacks
 from mlrpy.callbacks.context import ContextTorch
-from mlrpy.errors import CallbackStageError, DivergenceError
+from mlrpy.callbacks.dispatch import StageCaller, collect_states
+from mlrpy.callbacks.stages import EVALUATE_STAGES
+from mlrpy.errors import DivergenceError
 
-__all__ = ["DivergenceGuard", "StageCaller", "evaluates", "predict_loop", "train_loop"]
+__all__ = [
+    "DivergenceGuard",
+    "StageCaller",
+    "collect_states",
+    "evaluate_loop",
+    "evaluates",
+    "predict_loop",
+    "train_loop",
+]
 
 
 ScoreFn = Callable[[ContextTorch, list[torch.Tensor], list[torch.Tensor], list[Any]], dict[str, float]]
-
-
-class StageCaller:
-    """Calls one stage on every callback that defines it, in order.
-
-    The dispatch lists are built once per run: per stage, a tuple of the bound stage methods.
-    ``call`` (also reachable by calling the instance) is a plain closure over them, so a
-    stage no callback implements costs one function call, one dict lookup and an empty loop,
-    and each implemented stage one call of the bound method. An exception in a stage is
-    re-raised naming the callback and the stage; ``KeyboardInterrupt`` passes through
-    untouched.
-    """
-
-    def __init__(self, callbacks: Iterable[CallbackSet], stages: Iterable[str]) -> None:
-        callbacks = list(callbacks)
-        self.dispatch: dict[str, list[tuple[str, Callable[[], Any]]]] = {
-            stage: [(cb.id, getattr(cb, stage)) for cb in callbacks if hasattr(cb, stage)]
-            for stage in stages
-        }
-        dispatch = self.dispatch
-        methods = {stage: tuple(m for _, m in pairs) for stage, pairs in dispatch.items()}
-
-        def call(stage: str) -> None:
-            method = None
-            try:
-                for method in methods[stage]:
-                    method()
-            except Exception as err:
-                if method is None:  # an unknown stage: not a callback's fault
-                    raise
-                owner = next(cid for cid, m in dispatch[stage] if m is method)
-                raise CallbackStageError(owner, stage, err) from err
-
-        #: ``call("on_<stage>")``: the per-batch hot path of the training loop.
-        self.call: Callable[[str], None] = call
-
-    def __call__(self, stage: str) -> None:
-        self.call(stage)
-
-    def call_all(self, stage: str) -> CallbackStageError | None:
-        """Call ``stage`` on every callback even if some fail; return the first failure."""
-        first: CallbackStageError | None = None
-        for callback_id, method in self.dispatch[stage]:
-            try:
-                method()
-            except Exception as err:
-                wrapped = CallbackStageError(callback_id, stage, err)
-                wrapped.__cause__ = err
-                if first is None:
-                    first = wrapped
-                else:
-                    warnings.warn(str(wrapped), RuntimeWarning, stacklevel=2)
-        return first
 
 
 def evaluates(ctx: ContextTorch) -> bool:
@@ -124,6 +82,7 @@ def train_loop(
         call("on_begin")
         while not ctx.terminate and ctx.epoch < ctx.total_epochs:
             ctx.epoch += 1
+            ctx.stop_epoch = False
             call("on_epoch_begin")
             guard.epoch_begin()
             network.train()
@@ -150,6 +109,8 @@ def train_loop(
                 if keep_outputs:
                     outputs.append(ctx.y_hat.detach())
                     targets.append(batch.y)
+                if ctx.stop_epoch:  # a callback ended this epoch's batches (with terminate: the run)
+                    break
             guard.epoch_end()
             ctx.last_scores_train = (
                 # no outputs when divergence stopped the epoch at its first batch
@@ -158,19 +119,7 @@ def train_loop(
             call("on_before_valid")
             if ctx.loader_valid is not None and evaluates(ctx):
                 network.eval()
-                outputs, targets = [], []
-                for batch in ctx.loader_valid:
-                    ctx.batch = batch
-                    call("on_batch_valid_begin")
-                    with torch.no_grad():
-                        ctx.y_hat = network(batch.x)
-                    call("on_batch_valid_end")
-                    # detached: a forward returning a view of a parameter (an expand) still
-                    # requires grad under no_grad
-                    outputs.append(ctx.y_hat.detach())
-                    targets.append(batch.y)
-                ctx.last_scores_valid = validation_scores(ctx, outputs, targets, score)
-                call("on_valid_end")
+                ctx.last_scores_valid = validation_pass(ctx, call, score)
             else:
                 ctx.last_scores_valid = None
             call("on_epoch_end")
@@ -312,32 +261,84 @@ class DivergenceGuard:
         return True
 
 
+def validation_pass(
+    ctx: ContextTorch,
+    call: Callable[[str], None],
+    score: ScoreFn | None,
+    weights: torch.Tensor | None = None,
+) -> dict[str, float]:
+    """Forward ``ctx.loader_valid`` without gradients, calling ``EVALUATE_STAGES``; the scores.
+
+    The network must already be in eval mode. Used by training (in evaluation epochs) and by
+    ``learner.evaluate()``; ``ctx.last_scores_valid`` holds the scores at ``on_valid_end``.
+    """
+    network, loss_fn = ctx.network, ctx.loss_fn
+    assert network is not None
+    call("on_valid_begin")
+    outputs, targets = [], []
+    for batch in ctx.loader_valid:
+        ctx.batch = batch
+        call("on_batch_valid_begin")
+        with torch.no_grad():
+            ctx.y_hat = network(batch.x)
+            ctx.loss = loss_fn(ctx.y_hat, batch.y)  # a tensor: read it only when needed
+        call("on_batch_valid_end")
+        # detached: a forward returning a view of a parameter (an expand) still requires grad
+        # under no_grad
+        outputs.append(ctx.y_hat.detach())
+        targets.append(batch.y)
+    ctx.last_scores_valid = validation_scores(ctx, outputs, targets, score, weights)
+    call("on_valid_end")
+    return ctx.last_scores_valid
+
+
 def validation_scores(
     ctx: ContextTorch,
     outputs: list[torch.Tensor],
     targets: list[torch.Tensor],
     score: Callable[..., dict[str, float]] | None,
+    weights: torch.Tensor | None = None,
 ) -> dict[str, float]:
-    """``{"loss": mean validation loss, <measure id>: score, ...}``."""
+    """``{"loss": mean validation loss, <measure id>: score, ...}``; the mean is weighted by
+    ``weights`` (one per row) when given, which needs a loss with a ``reduction``."""
     y_hat, y = torch.cat(outputs), torch.cat(targets)
     with torch.no_grad():
-        scores = {"loss": float(ctx.loss_fn(y_hat, y).item())}
+        if weights is None:
+            loss = ctx.loss_fn(y_hat, y)
+        else:
+            per_row = copy.copy(ctx.loss_fn)
+            per_row.reduction = "none"
+            loss = (per_row(y_hat, y).reshape(len(y), -1).mean(1) * weights).sum() / weights.sum()
+        scores = {"loss": float(loss.item())}
     if ctx.measures_valid and score is not None:
         scores.update(score(ctx, [y_hat], [y], ctx.measures_valid))
     return scores
 
 
-def collect_states(callbacks: Iterable[CallbackSet]) -> dict[str, Any]:
-    """Each callback's ``state_dict()`` by id, leaving out ``None``."""
-    states = {}
+def evaluate_loop(
+    ctx: ContextTorch,
+    callbacks: list[CallbackSet],
+    score: ScoreFn | None,
+    weights: torch.Tensor | None = None,
+) -> dict[str, float]:
+    """Score the trained ``ctx.network`` on ``ctx.loader_valid``, calling ``EVALUATE_STAGES``.
+
+    ``ctx`` holds the network, ``loss_fn``, ``loader_valid`` and ``measures_valid``; the
+    callbacks are fresh instances with their saved state loaded. ``ctx.phase`` is
+    ``"evaluate"`` while they run.
+    """
+    assert ctx.network is not None
+    callbacks = sort_callbacks(callbacks)
+    ctx.callbacks, ctx.phase = callbacks, "evaluate"
+    call = StageCaller(callbacks, EVALUATE_STAGES).call
     for cb in callbacks:
-        try:
-            state = cb.state_dict()
-        except Exception as err:
-            raise CallbackStageError(cb.id, "state_dict", err) from err
-        if state is not None:
-            states[cb.id] = state
-    return states
+        cb.ctx = ctx
+    try:
+        ctx.network.eval()
+        return validation_pass(ctx, call, score, weights)
+    finally:
+        for cb in callbacks:
+            cb.ctx = None  # type: ignore[assignment]
 
 
 def predict_loop(
@@ -346,6 +347,7 @@ def predict_loop(
     """Forward every batch without gradients, calling the prediction stages."""
     call = StageCaller(callbacks, PREDICT_STAGES).call
     ctx.loader_predict = loader
+    ctx.phase = "predict"
     for cb in callbacks:
         cb.ctx = ctx
     try:

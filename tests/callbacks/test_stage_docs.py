@@ -33,6 +33,9 @@ def test_stage_tuples_are_public_and_consistent():
     assert mlrpy.PREDICT_STAGES == PREDICT_STAGES
     assert ALL_STAGES == STAGES + PREDICT_STAGES
     assert len(set(ALL_STAGES)) == len(ALL_STAGES)
+    # the validation stages are a run of STAGES, in the same order, right after on_before_valid
+    start = STAGES.index("on_before_valid") + 1
+    assert STAGES[start : start + len(mlrpy.EVALUATE_STAGES)] == mlrpy.EVALUATE_STAGES
 
 
 def test_stage_docs_cover_exactly_the_stages_in_order():

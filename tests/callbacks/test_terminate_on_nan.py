@@ -1,5 +1,5 @@
-"""``terminate_on_nan``: training stops after the epoch with a non-finite loss, and that
-epoch makes no update from the bad batch on."""
+"""``terminate_on_nan``: training stops at the batch with a non-finite loss, without its
+update."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class NaNAfter(torch.nn.Module):
         return out
 
 
-def test_terminates_after_the_epoch_with_a_nan_loss(iris_xy):
+def test_terminates_at_the_batch_with_a_nan_loss(iris_xy):
     X, y = iris_xy
     snaps = []
 
@@ -43,10 +43,11 @@ def test_terminates_after_the_epoch_with_a_nan_loss(iris_xy):
              callbacks=["terminate_on_nan", probe], **{"module.bad": 5})
     with pytest.warns(RuntimeWarning, match=r"nan at epoch 2, batch 2"):
         lr.fit(X, y)
-    assert lr.model.epochs == 2  # stopped after the epoch in which the loss was NaN
+    assert lr.model.epochs == 2  # the epoch in which the loss was NaN is the last
+    assert len(snaps) == 5  # 3 batches of epoch 1, then batches 1 and 2 (NaN) of epoch 2
     state = lr.model.callbacks["terminate_on_nan"]
     assert (state["epoch"], state["batch"]) == (2, 2) and np.isnan(state["loss"])
-    # no update from the NaN batch on: the weights stay those after batch 4 and are finite
+    # no update from the NaN batch: the weights stay those after batch 4 and are finite
     assert torch.isfinite(lr.model.network.linear.weight).all()
     assert torch.equal(snaps[-1], snaps[3]) and torch.equal(snaps[4], snaps[3])
     assert not torch.equal(snaps[3], snaps[2])

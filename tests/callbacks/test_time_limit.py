@@ -1,4 +1,5 @@
-"""``time_limit``: training stops when the next epoch would not fit into the budget."""
+"""``time_limit``: training stops when the next epoch would not fit into the budget, or within
+one batch of the budget running out."""
 
 from __future__ import annotations
 
@@ -60,3 +61,18 @@ def test_resumed_run_gets_a_fresh_budget_and_counts_all_time(iris_xy, fake_clock
     assert resumed.model.epochs == 4  # two more epochs in the new budget
     state = resumed.model.callbacks["time_limit"]
     assert state["epoch_seconds"] == [3.0] * 4 and state["elapsed"] == 12.0 and state["stopped"]
+
+
+def test_stops_within_one_batch_of_the_budget(iris_xy, fake_clock):
+    X, y = iris_xy  # 3 batches of 1 s per epoch; the clock ticks before time_limit looks
+    batches = []
+
+    def count(self):
+        batches.append((self.ctx.epoch, self.ctx.step))
+
+    ticks_first = torch_callback("tick_first", weight=-1, on_batch_end=fake_clock.generator.on_batch_end)
+    counter = torch_callback("count", on_batch_end=count)
+    lr = learner([t_clbk("time_limit", max_seconds=2), ticks_first, counter], epochs=10).fit(X, y)
+    assert batches == [(1, 1), (1, 2)]  # 2 s used after batch 2: the third is not trained
+    state = lr.model.callbacks["time_limit"]
+    assert lr.model.epochs == 1 and state["stopped"] and state["epoch_seconds"] == [2.0]

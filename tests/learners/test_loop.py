@@ -22,6 +22,7 @@ def expected_trace(epochs: int, n_batches: int, n_valid_batches: int | None, eva
         out += BATCH_STAGES * n_batches
         out.append("on_before_valid")
         if n_valid_batches is not None and (epoch % eval_freq == 0 or epoch == epochs):
+            out.append("on_valid_begin")
             out += ["on_batch_valid_begin", "on_batch_valid_end"] * n_valid_batches
             out.append("on_valid_end")
         out.append("on_epoch_end")
@@ -55,7 +56,7 @@ def test_predict_stages_fire_on_predict(iris_xy):
 
 def test_stage_constants_are_public_and_ordered():
     assert mlrpy.STAGES[0] == "on_begin" and mlrpy.STAGES[-1] == "on_exit"
-    assert len(mlrpy.STAGES) == 14 and len(mlrpy.PREDICT_STAGES) == 4
+    assert len(mlrpy.STAGES) == 15 and len(mlrpy.PREDICT_STAGES) == 4
     assert mlrpy.STAGES.index("on_after_forward") < mlrpy.STAGES.index("on_after_loss")
 
 

@@ -262,8 +262,8 @@ def test_terminate_on_nan_keeps_its_documented_behaviour(policy):
     assert not any("training diverged" in m for m in messages)  # the guard stayed quiet
     assert learner.model.callbacks["terminate_on_nan"]["epoch"] == 2
     assert learner.model.callbacks["terminate_on_nan"]["batch"] == 2
-    assert learner.model.epochs == 2  # the epoch finished, no further one started
-    assert len(log) == 2 * BATCHES
+    assert learner.model.epochs == 2  # stopped in epoch 2 ...
+    assert len(log) == BATCHES + 2  # ... right after its NaN batch 2
     assert_equal_weights(weights(learner), log[BATCHES + 1])  # updates dropped from batch 2 on
 
 
