@@ -100,9 +100,9 @@ def best(d: Mapping[str, Any] | None, key: str = "wall") -> float:
     return min(d[key]) if d and d.get(key) else math.nan
 
 
-def pair_ratios(num: Mapping[str, Any], den: Mapping[str, Any]) -> list[float]:
+def pair_ratios(num: Mapping[str, Any], den: Mapping[str, Any], key: str = "wall") -> list[float]:
     """``num / den`` within each round (both runs of a round were seconds apart)."""
-    return [a / b for a, b in zip(num["wall"], den["wall"])]
+    return [a / b for a, b in zip(num[key], den[key])]
 
 
 def quartiles(values: list[float]) -> tuple[float, float]:
