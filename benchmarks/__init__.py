@@ -1,6 +1,10 @@
-"""Benchmarks for mlrpy (issue 6): mlrpy vs a hand-written PyTorch loop vs skorch.
+"""Benchmarks for mlrpy: mlrpy against hand-written PyTorch loops and skorch.
 
-Run ``python -m benchmarks`` (or ``python benchmarks/run.py``) from the repository root;
-``python -m benchmarks --help`` lists the options and ``benchmarks/README.md`` explains the
-rows and holds the latest results.
+Run ``python -m benchmarks`` from the repository root; ``python -m benchmarks --help`` lists
+the options and ``benchmarks/README.md`` explains the sections and holds the latest results.
+
+Modules: ``task`` (network, data, settings), ``variants`` (the loops being compared),
+``timing`` (interleaved repeats and their statistics), ``sections`` (the timed sections),
+``memory`` and ``gpu`` (the subprocess memory and device-sync checks), ``report`` and
+``chart`` (the Markdown report and the PNG), ``cli`` (the command line).
 """

@@ -1,6 +1,6 @@
-"""``python -m benchmarks``: the single entry point (see ``benchmarks/run.py``)."""
+"""``python -m benchmarks``: the single entry point (see ``benchmarks.cli``)."""
 
-from benchmarks.run import main
+from benchmarks.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -6,7 +6,7 @@ collate step: the per-batch cost no longer grows with the batch size in Python.
 
 The gather is ``index_select`` rather than ``x[index]``: the same rows, but without the
 generic advanced-indexing machinery (2-4x faster on the CPU for these shapes; see
-``benchmarks/``).
+``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,17 @@ class TensorLoader:
         x: inputs, first dimension is rows.
         y: targets aligned with ``x`` (``None`` for prediction).
         batch_size: rows per batch; the last batch may be smaller.
-        shuffle: draw a fresh permutation (from torch's global RNG) every epoch.
+        shuffle: draw a fresh permutation (from torch's global RNG) every epoch, exactly
+            one ``torch.randperm(len(x))`` per pass, as a hand-written loop does.
+
+    Example:
+        >>> import torch
+        >>> from mlrpy.learners.data import TensorLoader
+        >>> loader = TensorLoader(torch.arange(10.0).reshape(5, 2), torch.arange(5), batch_size=2)
+        >>> [batch.index.tolist() for batch in loader]
+        [[0, 1], [2, 3], [4]]
+        >>> len(loader)
+        3
     """
 
     def __init__(
@@ -37,7 +47,8 @@ class TensorLoader:
         self.y = y
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
-        self._positions = torch.arange(len(x), device=x.device)
+        # row positions of unshuffled batches, made on first use: a shuffled loader never needs them
+        self._positions: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return -(-len(self.x) // self.batch_size)
@@ -57,7 +68,9 @@ class TensorLoader:
                     x.index_select(0, index), None if y is None else y.index_select(0, index), index
                 )
         else:
+            if self._positions is None:
+                self._positions = torch.arange(n, device=x.device)
+            positions = self._positions
             for start in range(0, n, bs):
                 stop = start + bs
-                yield Batch(x[start:stop], None if y is None else y[start:stop],
-                            self._positions[start:stop])
+                yield Batch(x[start:stop], None if y is None else y[start:stop], positions[start:stop])

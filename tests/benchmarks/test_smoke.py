@@ -1,4 +1,4 @@
-"""Smoke test of the benchmark entry point (issue 6): it runs end to end on tiny sizes.
+"""Smoke test of the benchmark entry point: it runs end to end on tiny sizes.
 
 No timing assertions: only that ``python -m benchmarks --quick`` exits 0 and writes the
 Markdown table, the JSON numbers and the PNG chart.
@@ -37,7 +37,15 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
     proc = run_quick_benchmark(tmp_path)
 
     table = (tmp_path / "results.md").read_text(encoding="utf-8")
-    for heading in ("## Fit time", "## Callback overhead", "## Prediction", "## Peak memory", "## Scaling"):
+    for heading in (
+        "## Fit time",
+        "## Paired",
+        "## Callback overhead",
+        "## Prediction",
+        "## Peak memory",
+        "## Scaling",
+        "## Targets",
+    ):
         assert heading in table
     assert "mlrpy/raw" in table and "skorch/mlrpy" in table
     assert "GPU rows not run" in table or "syncs: mlrpy" in table
@@ -47,9 +55,16 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
 
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
-    assert {"fit", "callbacks", "predict", "memory", "scaling"} <= set(results)
+    assert {"fit", "paired", "callbacks", "predict", "memory", "scaling"} <= set(results)
+    # the paired section covers every batch size, each a paired row in the targets table
+    assert [row["batch_size"] for row in results["paired"]] == [32, 128, 1024]
+    for bs in (32, 128, 1024):
+        assert f"(paired, batch size {bs})" in table
     # identical seeds, init and batches: mlrpy trains exactly the weights the raw loop does
-    assert [row["weights_max_abs_diff"] for row in results["fit"]] == [0.0] * len(results["fit"])
+    for section in ("fit", "paired"):
+        assert [row["weights_max_abs_diff"] for row in results[section]] == [0.0] * len(results[section])
+    # every round timed both variants of a pair
+    assert all(len(row["mlrpy"]["wall"]) == len(row["raw_fused"]["wall"]) >= 1 for row in results["paired"])
     assert not list(tmp_path.glob("*.tmp"))  # atomic writes left no temporary files behind
 
 
