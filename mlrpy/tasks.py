@@ -5,7 +5,6 @@ Row ids are the labels of the backing DataFrame's index, 0-based for the built-i
 
 from __future__ import annotations
 
-import copy
 import numbers
 import re
 from collections.abc import Sequence
@@ -14,10 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlrpy.dictionary import Dictionary, suggest
-from mlrpy.errors import DataError, UnknownKeyError
+from mlrpy.dictionary import Dictionary
+from mlrpy.errors import DataError
+from mlrpy.task_base import COL_ROLES, Task
 
 __all__ = [
+    "COL_ROLES",
     "Task",
     "TaskClassif",
     "TaskRegr",
@@ -27,132 +28,6 @@ __all__ = [
     "tsk",
     "tsks",
 ]
-
-
-class Task:
-    """A supervised learning task over a pandas DataFrame.
-
-    Args:
-        id: the task's name.
-        backend: the data, features and target in one DataFrame.
-        target: name of the target column.
-        label: a human readable description.
-
-    Use :class:`TaskClassif` or :class:`TaskRegr` (or :func:`tsk`) rather than this base.
-    """
-
-    task_type: str = ""
-
-    def __init__(self, id: str, backend: pd.DataFrame, target: str, label: str = "") -> None:
-        if not isinstance(backend, pd.DataFrame):
-            raise DataError(
-                f"Task '{id}': backend must be a pandas DataFrame, got {type(backend).__name__}"
-            )
-        if target not in backend.columns:
-            raise UnknownKeyError(
-                f"Task '{id}': target column '{target}' not in the data."
-                f"{suggest(str(target), map(str, backend.columns))} "
-                f"Columns: {', '.join(map(str, backend.columns))}"
-            )
-        if len(backend) == 0:
-            raise DataError(f"Task '{id}': the data has no rows")
-        if not backend.index.is_unique:
-            raise DataError(f"Task '{id}': the DataFrame index (row ids) must be unique")
-        if backend[target].isna().any():
-            n = int(backend[target].isna().sum())
-            raise DataError(f"Task '{id}': target '{target}' has {n} missing (NaN) values")
-        self.id = id
-        self.label = label
-        self.backend = backend
-        self.target_names = [target]
-        self.feature_names = [str(c) for c in backend.columns if c != target]
-        self._row_ids = list(backend.index)
-        self.internal_valid_task: Task | None = None
-        self._check_target(backend[target])
-
-    def _check_target(self, y: pd.Series) -> None:
-        pass
-
-    @property
-    def target(self) -> str:
-        return self.target_names[0]
-
-    @property
-    def row_ids(self) -> list[Any]:
-        """The ids of the rows currently in the task."""
-        return list(self._row_ids)
-
-    @property
-    def nrow(self) -> int:
-        return len(self._row_ids)
-
-    @property
-    def ncol(self) -> int:
-        """Number of active columns: features plus target."""
-        return len(self.feature_names) + 1
-
-    def _check_rows(self, rows: Sequence[Any] | None) -> list[Any]:
-        if rows is None:
-            return self.row_ids
-        rows = list(rows)
-        unknown = pd.Index(rows).difference(pd.Index(self._row_ids))
-        if len(unknown):
-            raise UnknownKeyError(
-                f"Task '{self.id}': unknown row ids {list(unknown[:5])}"
-                f"{' ...' if len(unknown) > 5 else ''} (the task has {self.nrow} rows)"
-            )
-        return rows
-
-    def data(self, rows: Sequence[Any] | None = None, cols: Sequence[str] | None = None) -> pd.DataFrame:
-        """The rows and columns asked for (default: all active rows, features and target)."""
-        rows = self._check_rows(rows)
-        if cols is None:
-            cols = [*self.feature_names, self.target]
-        else:
-            cols = list(cols)
-            known = [*self.feature_names, self.target]
-            for c in cols:
-                if c not in known:
-                    raise UnknownKeyError(
-                        f"Task '{self.id}': unknown column '{c}'.{suggest(c, known)}"
-                    )
-        return self.backend.loc[rows, cols]
-
-    def truth(self, rows: Sequence[Any] | None = None) -> np.ndarray:
-        """The target values of ``rows`` as a numpy array."""
-        return self.data(rows, [self.target])[self.target].to_numpy()
-
-    def filter(self, rows: Sequence[Any]) -> Task:
-        """Keep only ``rows`` (in place, as in mlr3); returns the task."""
-        self._row_ids = self._check_rows(rows)
-        return self
-
-    def select(self, cols: Sequence[str]) -> Task:
-        """Keep only the feature columns ``cols`` (in place); returns the task."""
-        cols = list(cols)
-        for c in cols:
-            if c not in self.feature_names:
-                raise UnknownKeyError(
-                    f"Task '{self.id}': unknown feature '{c}'.{suggest(c, self.feature_names)}"
-                )
-        self.feature_names = cols
-        return self
-
-    def clone(self) -> Task:
-        """A copy sharing the (read-only) backend but with its own row and column roles."""
-        new = copy.copy(self)
-        new._row_ids = list(self._row_ids)
-        new.feature_names = list(self.feature_names)
-        new.target_names = list(self.target_names)
-        return new
-
-    def __repr__(self) -> str:
-        return (
-            f"<{type(self).__name__}:{self.id}> ({self.nrow} x {self.ncol}): {self.label}\n"
-            f"* Target: {self.target}\n"
-            f"* Features ({len(self.feature_names)}): {', '.join(self.feature_names[:10])}"
-            f"{', ...' if len(self.feature_names) > 10 else ''}"
-        )
 
 
 def _label_kind(value: Any) -> str:
@@ -171,16 +46,32 @@ class TaskClassif(Task):
     The labels must be of one kind: all strings, all numbers or all booleans (a column
     mixing e.g. ``1`` and ``"1"`` is an error, not two classes that look alike).
 
+    Args:
+        positive: for a two-class target, the class that measures such as ``classif.auc``,
+            ``classif.precision`` and ``classif.recall`` treat as positive; default the
+            second class in sorted order (scikit-learn's ``pos_label=1`` for 0/1 labels).
+
     Example:
         >>> import pandas as pd
         >>> from mlrpy import TaskClassif
         >>> df = pd.DataFrame({"x": [0.1, 0.5, 0.9, 0.3], "y": ["a", "b", "b", "a"]})
         >>> task = TaskClassif("toy", df, target="y")
-        >>> task.class_names
-        ['a', 'b']
+        >>> task.class_names, task.positive
+        (['a', 'b'], 'b')
+        >>> task.positive = "a"
+        >>> task.negative
+        'b'
     """
 
     task_type = "classif"
+
+    def __init__(
+        self, id: str, backend: pd.DataFrame, target: str, label: str = "", positive: Any = None
+    ) -> None:
+        super().__init__(id, backend, target, label)
+        self._positive: Any = None
+        if positive is not None:
+            self.positive = positive
 
     def _check_target(self, y: pd.Series) -> None:
         labels = pd.unique(y.cat.categories if isinstance(y.dtype, pd.CategoricalDtype) else y)
@@ -190,18 +81,52 @@ class TaskClassif(Task):
         if len(by_kind) > 1:
             examples = "; ".join(f"{kind}: {values[:3]!r}" for kind, values in by_kind.items())
             raise DataError(
-                f"Task '{self.id}': target '{self.target}' mixes label types ({examples}); "
-                f"convert it to one type, e.g. df['{self.target}'].astype(str)"
+                f"Task '{self.id}': target '{y.name}' mixes label types ({examples}); "
+                f"convert it to one type, e.g. df['{y.name}'].astype(str)"
             )
         if y.nunique() < 2:
             raise DataError(
                 f"Task '{self.id}': a classification target needs at least 2 classes, "
-                f"'{self.target}' has {y.nunique()}"
+                f"'{y.name}' has {y.nunique()}"
             )
 
     @property
     def class_names(self) -> list[Any]:
         return sorted(pd.unique(self.backend.loc[self._row_ids, self.target]).tolist())
+
+    def _all_classes(self) -> list[Any]:
+        # of every row, so a resampling's subset of one class keeps the task's positive class
+        return sorted(pd.unique(self.backend[self.target]).tolist())
+
+    @property
+    def positive(self) -> Any:
+        """The positive class of a two-class task (``None`` for more classes); settable."""
+        classes = self._all_classes()
+        if len(classes) != 2:
+            return None
+        return self._positive if self._positive in classes else classes[1]
+
+    @positive.setter
+    def positive(self, value: Any) -> None:
+        classes = self._all_classes()
+        if len(classes) != 2:
+            raise DataError(
+                f"Task '{self.id}': a positive class needs a two-class target; "
+                f"'{self.target}' has {len(classes)} classes {classes[:10]}"
+            )
+        matches = [c for c in classes if c == value and _label_kind(c) == _label_kind(value)]
+        if not matches:
+            raise DataError(
+                f"Task '{self.id}': positive class {value!r} is not a class of target "
+                f"'{self.target}'; the classes are {classes}"
+            )
+        self._positive = matches[0]
+
+    @property
+    def negative(self) -> Any:
+        """The class that is not :attr:`positive` (``None`` unless two classes)."""
+        positive = self.positive
+        return None if positive is None else next(c for c in self._all_classes() if c != positive)
 
     @property
     def properties(self) -> list[str]:
@@ -227,9 +152,11 @@ class TaskRegr(Task):
             )
 
 
-def as_task_classif(data: pd.DataFrame, target: str, id: str = "data", label: str = "") -> TaskClassif:
-    """Build a :class:`TaskClassif` from a DataFrame."""
-    return TaskClassif(id, data, target=target, label=label)
+def as_task_classif(
+    data: pd.DataFrame, target: str, id: str = "data", label: str = "", positive: Any = None
+) -> TaskClassif:
+    """Build a :class:`TaskClassif` from a DataFrame (``positive``: see :class:`TaskClassif`)."""
+    return TaskClassif(id, data, target=target, label=label, positive=positive)
 
 
 def as_task_regr(data: pd.DataFrame, target: str, id: str = "data", label: str = "") -> TaskRegr:
