@@ -15,12 +15,14 @@ __all__ = ["Batch", "ContextTorch"]
 
 @dataclass
 class Batch:
-    """One mini-batch: inputs ``x``, targets ``y`` (``None`` when predicting) and ``index``,
-    the row positions of the batch in the data being iterated."""
+    """One mini-batch: inputs ``x``, targets ``y`` (``None`` when predicting), ``index``, the
+    row positions of the batch in the data being iterated, and ``weight``, the rows' sample
+    weights (``None`` when training unweighted, validating or predicting)."""
 
     x: torch.Tensor
     y: torch.Tensor | None
     index: torch.Tensor
+    weight: torch.Tensor | None = None
 
 
 class ContextTorch:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -23,12 +23,14 @@ from mlrpy.callbacks.stages import EVALUATE_STAGES
 from mlrpy.errors import DataError, DivergenceError, NotFittedError, ParameterError
 from mlrpy.learners.constraints import check_constraints
 from mlrpy.learners.data import TensorLoader
-from mlrpy.learners.fit import Fitting, _keep_label_types
-from mlrpy.learners.inputs import check_features
+from mlrpy.learners.encoding import TableEncoder
+from mlrpy.learners.fit import Fitting
+from mlrpy.learners.inputs import check_features, keep_label_types
 from mlrpy.learners.internal_callbacks import internal_callbacks, print_training_loop
 from mlrpy.learners.loop import evaluate_loop, predict_loop
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.runtime import torch_threads
+from mlrpy.learners.tabular import TABULAR_FEATURE_TYPES
 from mlrpy.learners.torch_objects import as_torch_loss
 from mlrpy.prediction import Prediction
 
@@ -63,7 +65,9 @@ class LearnerTorch(Fitting):
           the default does nothing;
         - ``_key: ClassVar[str]``, the registry key, on each concrete class, and a call
           ``mlr_learners.add(_key, factory)`` in its module (see
-          :func:`mlrpy.learners.registry.register_learner`).
+          :func:`mlrpy.learners.registry.register_learner`);
+        - optionally ``feature_types: ClassVar[tuple[str, ...]]``, the column types it
+          accepts (see below), if fewer than all.
 
         The task-type classes provide ``task_type``, ``_default_loss``, ``_predict_types``
         and the hooks ``_encode_target(y, fit) -> Tensor``, ``_n_outputs() -> int``,
@@ -92,6 +96,15 @@ class LearnerTorch(Fitting):
         >>> LinearClassif(random_state=0).train(tsk("iris")).model.epochs
         5
     """
+
+    #: The feature types (mlr3's names, see :mod:`mlrpy.columns`) the learner accepts; a
+    #: column of another type is a :class:`DataError` naming it. Categorical columns
+    #: (``factor``, ``ordered``) reach the network as level codes after the numeric columns,
+    #: in the layout ``feature_info_`` describes: the tabular networks (``mlp``,
+    #: ``tab_resnet``, ``ft_transformer``, ``tabm``) embed them, the featureless baselines
+    #: ignore all columns, and a ``module`` network receives the codes as they are (it can
+    #: embed them with :class:`~mlrpy.learners.features.TabularInput`).
+    feature_types: ClassVar[tuple[str, ...]] = TABULAR_FEATURE_TYPES
 
     # -- mlr3 face ------------------------------------------------------------------------
     @property
@@ -165,7 +178,17 @@ class LearnerTorch(Fitting):
 
         With ``validate="predefined"`` or ``"test"`` the validation data are the task's
         ``internal_valid_task`` (``resample()`` sets it to each iteration's test rows for
-        ``"test"``, as mlr3 does).
+        ``"test"``, as mlr3 does). A column with the role ``weight`` gives the sample weights.
+
+        Example:
+            >>> import pandas as pd
+            >>> from mlrpy import as_task_classif, lrn
+            >>> df = pd.DataFrame({"colour": ["red", "blue"] * 4, "size": [1.0, 2.0] * 4,
+            ...                    "w": [1.0, 2.0] * 4, "y": ["a", "b"] * 4})
+            >>> task = as_task_classif(df, target="y").set_col_roles("w", "weight")
+            >>> learner = lrn("classif.mlp", epochs=1, random_state=0).train(task)
+            >>> learner.feature_info_.categorical
+            ['colour']
         """
         self.check_task(task)
         rows = task.row_ids if row_ids is None else list(row_ids)
@@ -187,7 +210,14 @@ class LearnerTorch(Fitting):
                     f"internal_valid_task"
                 )
             valid = (task_valid.data(cols=task.feature_names), task_valid.truth())
-        self._fit(X, y, valid, task_train=task.clone().filter(rows), task_valid=task_valid)
+        self._fit(
+            X,
+            y,
+            valid,
+            task_train=task.clone().filter(rows),
+            task_valid=task_valid,
+            sample_weight=task.weight_values(rows),
+        )
         return self
 
     def predict(self, X: Any, row_ids: Sequence[Any] | None = None) -> Any:  # type: ignore[override]
@@ -247,7 +277,7 @@ class LearnerTorch(Fitting):
             raise ParameterError("evaluate(X, y) needs the targets y (or pass a task)")
         chosen = self._training_measures(self.measures_valid if measures is None else measures)
         x_arr = check_features(self, X, reset=False)
-        y_enc = self._encode_target(np.asarray(_keep_label_types(y)).ravel(), fit=False)
+        y_enc = self._encode_target(np.asarray(keep_label_types(y)).ravel(), fit=False)
         if len(x_arr) == 0 or len(x_arr) != len(y_enc):
             raise DataError(
                 f"Learner '{self.id}': evaluate needs at least one row and as many targets as "
@@ -348,7 +378,8 @@ class LearnerTorch(Fitting):
     def _forward(self, X: Any) -> torch.Tensor:
         check_is_fitted(self, "model_")
         model = self.model
-        X_arr = check_features(self, X, reset=False)
+        encoder = None if model.encoding is None else TableEncoder.from_dict(model.encoding)
+        X_arr = check_features(self, X, reset=False, encoder=encoder)
         parameters = list(model.network.parameters())
         if not all(bool(torch.isfinite(p).all()) for p in parameters):
             raise DivergenceError(

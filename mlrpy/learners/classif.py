@@ -14,7 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from mlrpy.errors import DataError
 from mlrpy.learners.base import LearnerTorch
-from mlrpy.learners.fit import scalar_kind
+from mlrpy.learners.inputs import scalar_kind
 from mlrpy.prediction import Prediction, PredictionClassif
 
 __all__ = ["LearnerTorchClassif", "probabilities"]
@@ -78,6 +78,14 @@ class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
                 f"(classes: {self.classes_.tolist()})"
             )
         return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
+
+    def _check_weighted_target(self, y: torch.Tensor, weights: np.ndarray) -> None:
+        weighted = np.unique(y.numpy()[weights > 0])
+        if len(weighted) < 2:
+            raise DataError(
+                f"Learner '{self.id}': only class {self.classes_[weighted[0]]!r} has rows with "
+                f"a positive sample weight; a classifier needs at least 2 classes with weight"
+            )
 
     def _n_outputs(self) -> int:
         return len(self.classes_)

@@ -1,4 +1,4 @@
-"""Mini-batches by slicing in-memory tensors.
+"""Mini-batches by slicing in-memory tensors, and the loss of a batch with sample weights.
 
 A tabular data set already sits in memory as one tensor, so a batch is a slice (or, when
 shuffling, one gather with a permutation) instead of a per-row ``Dataset.__getitem__`` and a
@@ -12,16 +12,18 @@ generic advanced-indexing machinery (2-4x faster on the CPU for these shapes; se
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 
 from mlrpy.callbacks.context import Batch
+from mlrpy.errors import ParameterError
 
-__all__ = ["TensorLoader"]
+__all__ = ["TensorLoader", "check_weighted_loss", "weighted_loss"]
 
 
 class TensorLoader:
-    """Iterates ``Batch(x, y, index)`` over tensors already on the target device.
+    """Iterates ``Batch(x, y, index, weight)`` over tensors already on the target device.
 
     Args:
         x: inputs, first dimension is rows.
@@ -29,6 +31,7 @@ class TensorLoader:
         batch_size: rows per batch; the last batch may be smaller.
         shuffle: draw a fresh permutation (from torch's global RNG) every epoch, exactly
             one ``torch.randperm(len(x))`` per pass, as a hand-written loop does.
+        weight: optional sample weights aligned with ``x``; each batch carries its rows'.
 
     Example:
         >>> import torch
@@ -38,13 +41,22 @@ class TensorLoader:
         [[0, 1], [2, 3], [4]]
         >>> len(loader)
         3
+        >>> weighted = TensorLoader(torch.zeros(5, 2), torch.arange(5), 2, weight=torch.ones(5))
+        >>> next(iter(weighted)).weight
+        tensor([1., 1.])
     """
 
     def __init__(
-        self, x: torch.Tensor, y: torch.Tensor | None, batch_size: int, shuffle: bool = False
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor | None,
+        batch_size: int,
+        shuffle: bool = False,
+        weight: torch.Tensor | None = None,
     ) -> None:
         self.x = x
         self.y = y
+        self.weight = weight
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         # row positions of unshuffled batches, made on first use: a shuffled loader never needs them
@@ -58,14 +70,17 @@ class TensorLoader:
         return len(self.x)
 
     def __iter__(self) -> Iterator[Batch]:
-        x, y, bs = self.x, self.y, self.batch_size
+        x, y, w, bs = self.x, self.y, self.weight, self.batch_size
         n = len(x)
         if self.shuffle:
             order = torch.randperm(n, device=x.device)
             for start in range(0, n, bs):
                 index = order[start : start + bs]
                 yield Batch(
-                    x.index_select(0, index), None if y is None else y.index_select(0, index), index
+                    x.index_select(0, index),
+                    None if y is None else y.index_select(0, index),
+                    index,
+                    None if w is None else w.index_select(0, index),
                 )
         else:
             if self._positions is None:
@@ -73,4 +88,62 @@ class TensorLoader:
             positions = self._positions
             for start in range(0, n, bs):
                 stop = start + bs
-                yield Batch(x[start:stop], None if y is None else y[start:stop], positions[start:stop])
+                yield Batch(
+                    x[start:stop],
+                    None if y is None else y[start:stop],
+                    positions[start:stop],
+                    None if w is None else w[start:stop],
+                )
+
+
+def _reduction_holders(loss_fn: Any) -> list[Any]:
+    """The loss modules whose ``reduction`` decides how ``loss_fn`` reduces: ``loss_fn``
+    itself, or the losses it wraps (a wrapper such as TabM's member-wise loss)."""
+    modules = loss_fn.modules() if isinstance(loss_fn, torch.nn.Module) else [loss_fn]
+    return [m for m in modules if getattr(m, "reduction", None) in ("mean", "sum", "none")]
+
+
+def weighted_loss(
+    loss_fn: Any, y_hat: torch.Tensor, y: torch.Tensor, weight: torch.Tensor
+) -> torch.Tensor:
+    """A batch's loss with sample weights: ``sum(w * l) / sum(w)`` over the per-row losses
+    ``l`` (``sum(w * l)`` for a loss with ``reduction="sum"``), so weight 2 counts a row twice.
+
+    The loss is computed with ``reduction="none"`` and reduced here; a row's loss is the mean
+    of its elements (the sum under ``"sum"``). A batch whose weights are all zero has loss 0.
+
+    Example:
+        >>> import torch
+        >>> from mlrpy.learners.data import weighted_loss
+        >>> mse = torch.nn.MSELoss()
+        >>> y_hat, y = torch.tensor([[1.0], [3.0]]), torch.zeros(2, 1)
+        >>> float(weighted_loss(mse, y_hat, y, torch.tensor([1.0, 2.0])))  # (1 + 2 * 9) / 3
+        6.333333492279053
+    """
+    holders = _reduction_holders(loss_fn)
+    reductions = [m.reduction for m in holders]
+    for m in holders:
+        m.reduction = "none"
+    try:
+        per_element = loss_fn(y_hat, y)
+    finally:
+        for m, reduction in zip(holders, reductions):
+            m.reduction = reduction
+    per_row = per_element.reshape(len(weight), -1)
+    if reductions[0] == "sum":
+        return (per_row.sum(dim=1) * weight).sum()
+    # the clamp only matters when every weight is 0: then the loss is 0, not 0 / 0
+    return (per_row.mean(dim=1) * weight).sum() / weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
+
+
+def check_weighted_loss(loss_fn: Any, loss_id: str, learner_id: str) -> None:
+    """Raise :class:`ParameterError` unless ``loss_fn`` can give :func:`weighted_loss` per-row
+    losses (a torch loss module with ``reduction`` "mean" or "sum")."""
+    holders = _reduction_holders(loss_fn)
+    reduction = holders[0].reduction if holders else getattr(loss_fn, "reduction", None)
+    if reduction not in ("mean", "sum"):
+        raise ParameterError(
+            f"Learner '{learner_id}': loss '{loss_id}' cannot weight rows: sample weights need "
+            f"a loss module with reduction 'mean' or 'sum' that also computes per-row losses "
+            f"(reduction='none'), got reduction={reduction!r}"
+        )

@@ -22,11 +22,17 @@ from sklearn.utils import check_random_state
 from mlrpy.callbacks import TorchCallback, as_torch_callbacks
 from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.context import ContextTorch
-from mlrpy.errors import DataError, ParameterError
+from mlrpy.errors import ParameterError
 from mlrpy.learners.contract import LearnerContract
-from mlrpy.learners.data import TensorLoader
+from mlrpy.learners.data import TensorLoader, check_weighted_loss
 from mlrpy.learners.features import FeatureInfo
-from mlrpy.learners.inputs import check_features, check_features_target
+from mlrpy.learners.inputs import (
+    check_features,
+    check_training_data,
+    frame_tasks,
+    keep_label_types,
+    sample_weights,
+)
 from mlrpy.learners.internal_callbacks import internal_callbacks
 from mlrpy.learners.loop import collect_states, train_loop
 from mlrpy.learners.model import TorchModel
@@ -67,6 +73,10 @@ class _RunData:
     device: torch.device
     task_train: Any
     task_valid: Any
+    #: sample weights of the training rows; ``None`` trains unweighted
+    weight_train: torch.Tensor | None = None
+    #: the encoder's state (``TableEncoder.to_dict()``) when the table has categorical columns
+    encoding: dict[str, Any] | None = None
 
 
 class Fitting(LearnerContract):
@@ -88,20 +98,39 @@ class Fitting(LearnerContract):
     def check_params(self) -> None:  # pragma: no cover - LearnerTorch defines it
         raise NotImplementedError
 
-    def fit(self, X: Any, y: Any, validation_data: tuple[Any, Any] | None = None) -> Any:
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        validation_data: tuple[Any, Any] | None = None,
+    ) -> Any:
         """Train on arrays or DataFrames (scikit-learn); returns the learner.
 
-        If training raises, the learner keeps its previous model (or stays unfitted). On
-        ``KeyboardInterrupt`` it keeps the model trained so far, with the callback states
-        collected up to then and ``model.interrupted`` set.
+        A DataFrame may hold categorical columns (``category``, ``str`` or ``object``
+        dtype), which are encoded as level codes and embedded by the tabular networks; see
+        :mod:`mlrpy.learners.encoding`. If training raises, the learner keeps its previous
+        model (or stays unfitted). On ``KeyboardInterrupt`` it keeps the model trained so
+        far, with the callback states collected up to then and ``model.interrupted`` set.
 
         Args:
             X: features, shape (n_samples, n_features).
             y: targets.
+            sample_weight: optional non-negative weight per row. Each batch's loss is the
+                weighted mean of the per-row losses, ``sum(w * l) / sum(w)`` (the weighted
+                sum for a loss with ``reduction="sum"``), so a weight of 2 counts a row twice.
             validation_data: optional ``(X_valid, y_valid)`` evaluated every ``eval_freq``
                 epochs (and in the last); overrides ``validate``.
+
+        Example:
+            >>> import numpy as np
+            >>> from mlrpy import lrn
+            >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+            >>> learner = lrn("regr.mlp", epochs=2, random_state=0)
+            >>> learner.fit(X, [0.0, 1.0, 2.0, 3.0], sample_weight=[1, 1, 2, 0]).model.epochs
+            2
         """
-        self._fit(X, y, validation_data)
+        self._fit(X, y, validation_data, sample_weight=sample_weight)
         return self
 
     def _fit(
@@ -111,12 +140,13 @@ class Fitting(LearnerContract):
         validation_data: tuple[Any, Any] | None,
         task_train: Any = None,
         task_valid: Any = None,
+        sample_weight: Any = None,
     ) -> None:
         before = {name: self.__dict__[name] for name in _FITTED_ATTRS if name in self.__dict__}
         try:
             self.check_params()
             setup = self._resolve_setup(validation_data)
-            data = self._prepare_data(X, y, validation_data, setup, task_train, task_valid)
+            data = self._prepare_data(X, y, validation_data, setup, task_train, task_valid, sample_weight)
             # Weight init, dropout and shuffling draw from torch's global RNG (nn.init and
             # dropout take no generator), so concurrent fits in threads of one process take
             # turns here; fits in separate processes (joblib, dask workers) run in parallel.
@@ -124,8 +154,8 @@ class Fitting(LearnerContract):
             with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=forked), torch_threads(self.num_threads):
                 torch.manual_seed(data.seed)
                 ctx, callbacks = self._build_run(data, setup)
-                states = self._run_loop(ctx, callbacks, setup)
-            self.model_ = self._finish_model(ctx, states)
+                states = self._run_loop(ctx, callbacks, setup, data.encoding)
+            self.model_ = self._finish_model(ctx, states, data.encoding)
         except KeyboardInterrupt:
             if self.__dict__.get("model_") is before.get("model_"):  # interrupted before training
                 self._restore_fitted(before)
@@ -162,16 +192,25 @@ class Fitting(LearnerContract):
         return _RunSetup(as_torch_optimizer(self.optimizer), loss, callbacks, resumed, previous)
 
     def _prepare_data(
-        self, X: Any, y: Any, validation_data: Any, setup: _RunSetup, task_train: Any, task_valid: Any
+        self,
+        X: Any,
+        y: Any,
+        validation_data: Any,
+        setup: _RunSetup,
+        task_train: Any,
+        task_valid: Any,
+        sample_weight: Any = None,
     ) -> _RunData:
         """Check and encode the data, hold out validation rows, move tensors to the device."""
         previous, resumed = setup.previous, setup.resumed
-        X_arr, y_arr = check_features_target(self, X, _keep_label_types(y), reset=previous is None)
-        if len(X_arr) == 0:
-            raise DataError(f"Learner '{self.id}': the training set is empty")
+        X_arr, y_arr, weights, encoder = check_training_data(self, X, y, sample_weight, previous)
         if previous is None:
-            self.feature_info_ = FeatureInfo.all_numeric(feature_names(self))
+            self.feature_info_ = (
+                FeatureInfo.all_numeric(feature_names(self)) if encoder is None else encoder.feature_info()
+            )
         y_enc = self._encode_target(y_arr, fit=previous is None)
+        if weights is not None:
+            self._check_weighted_target(y_enc, weights)
         labels = self._decode_target(y_enc) if task_train is None else None
         if resumed is not None:
             seed = int(resumed.payload["seed"])
@@ -186,14 +225,20 @@ class Fitting(LearnerContract):
         y_valid: Any = None
         train_positions = valid_positions = None
         if validation_data is not None:
-            X_valid = check_features(self, validation_data[0], reset=False)
-            y_valid_raw = np.asarray(_keep_label_types(validation_data[1])).ravel()
+            X_valid = check_features(self, validation_data[0], reset=False, encoder=encoder)
+            y_valid_raw = np.asarray(keep_label_types(validation_data[1])).ravel()
             y_valid = self._encode_target(y_valid_raw, fit=False)
         elif isinstance(self.validate, float):
             train_positions, valid_positions = self._holdout(y_enc, seed)
             X_valid, y_valid = X_arr[valid_positions], y_enc[valid_positions]
             X_arr, y_enc = X_arr[train_positions], y_enc[train_positions]
-        if task_train is None:  # the scikit-learn face: callbacks see tasks built from the arrays
+            if weights is not None:
+                weights = sample_weights(self, weights[train_positions], len(train_positions))
+        if task_train is None and encoder is not None:  # callbacks see the columns as given
+            task_train, task_valid = frame_tasks(
+                self, X, labels, train_positions, valid_positions, validation_data
+            )
+        elif task_train is None:  # the scikit-learn face: callbacks see tasks built from the arrays
             task_train, task_valid = array_tasks(
                 self, X_arr, labels, train_positions, valid_positions, validation_data, X_valid
             )
@@ -211,7 +256,12 @@ class Fitting(LearnerContract):
             device=device,
             task_train=task_train,
             task_valid=task_valid,
+            weight_train=None if weights is None else torch.from_numpy(weights).float().to(device),
+            encoding=None if encoder is None else encoder.to_dict(),
         )
+
+    def _check_weighted_target(self, y: torch.Tensor, weights: np.ndarray) -> None:
+        """A hook for the task types: refuse weights that leave the target degenerate."""
 
     def _build_run(self, data: _RunData, setup: _RunSetup) -> tuple[ContextTorch, list[CallbackSet]]:
         """The network, optimizer, loss, loaders and fresh callback instances of one run."""
@@ -224,14 +274,20 @@ class Fitting(LearnerContract):
         loader_valid = None
         if data.x_valid is not None and data.y_valid is not None:
             loader_valid = TensorLoader(data.x_valid, data.y_valid, self.batch_size)
+        loss_fn = setup.loss.generate().to(device)
+        if data.weight_train is not None:
+            check_weighted_loss(loss_fn, setup.loss.id, self.id)
+        train_loader = TensorLoader(
+            data.x_train, data.y_train, self.batch_size, bool(self.shuffle), weight=data.weight_train
+        )
         ctx = ContextTorch(
             learner=self,
             task_train=data.task_train,
             task_valid=data.task_valid,
             network=network,
             optimizer=setup.optimizer.generate(network.parameters()),
-            loss_fn=setup.loss.generate().to(device),
-            loader_train=TensorLoader(data.x_train, data.y_train, self.batch_size, bool(self.shuffle)),
+            loss_fn=loss_fn,
+            loader_train=train_loader,
             loader_valid=loader_valid,
             total_epochs=int(self.epochs) + (previous.epochs if previous is not None else 0),
             eval_freq=int(self.eval_freq),
@@ -243,7 +299,13 @@ class Fitting(LearnerContract):
         )
         return ctx, [tc.generate() for tc in setup.callbacks]
 
-    def _run_loop(self, ctx: ContextTorch, callbacks: list[CallbackSet], setup: _RunSetup) -> dict[str, Any]:
+    def _run_loop(
+        self,
+        ctx: ContextTorch,
+        callbacks: list[CallbackSet],
+        setup: _RunSetup,
+        encoding: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """The training loop, started from the checkpoint or previous model if there is one."""
         restore: Any = None
         if setup.resumed is not None:
@@ -265,11 +327,15 @@ class Fitting(LearnerContract):
                 states = collect_states(callbacks)
             except Exception:  # a callback that cannot report mid-run: keep the weights at least
                 states = {}
-            self.model_ = self._finish_model(ctx, states, interrupted_after=completed[0])
+            self.model_ = self._finish_model(ctx, states, encoding, interrupted_after=completed[0])
             raise
 
     def _finish_model(
-        self, ctx: ContextTorch, states: dict[str, Any], interrupted_after: int | None = None
+        self,
+        ctx: ContextTorch,
+        states: dict[str, Any],
+        encoding: dict[str, Any] | None = None,
+        interrupted_after: int | None = None,
     ) -> TorchModel:
         """The ``TorchModel`` of a finished run, or of one interrupted after
         ``interrupted_after`` completed epochs."""
@@ -289,6 +355,7 @@ class Fitting(LearnerContract):
             classes=getattr(self, "classes_", None),
             task_type=self.task_type,
             interrupted=interrupted,
+            encoding=encoding,
         )
 
     def _training_measures(self, measures: Any) -> list[Any]:
@@ -326,28 +393,6 @@ class Fitting(LearnerContract):
         truth = self._decode_target(target)
         prediction = self._make_prediction(range(len(truth)), truth, output, with_prob=True)
         return {m.id: float(m.score(prediction)) for m in measures}
-
-
-def scalar_kind(value: Any) -> str:
-    """``"str"``, ``"bool"``, ``"number"`` or the type's name: the kinds labels must not mix."""
-    if isinstance(value, (str, np.str_)):
-        return "str"
-    if isinstance(value, (bool, np.bool_)):
-        return "bool"
-    return "number" if isinstance(value, numbers.Number) else type(value).__name__
-
-
-def _keep_label_types(y: Any) -> Any:
-    """``y``, except that a list mixing kinds of scalars becomes an object array.
-
-    NumPy would silently make ``[1, "a"]`` the strings ``["1", "a"]`` and ``[True, 2]`` the
-    numbers ``[1, 2]``; as an object array the labels keep their types, so the classifier's
-    label check can refuse the mix.
-    """
-    scalars = isinstance(y, (list, tuple)) and all(np.ndim(v) == 0 for v in y)
-    if scalars and len({scalar_kind(v) for v in y}) > 1:
-        return np.asarray(y, dtype=object)
-    return y
 
 
 def _warm_start_restorer(previous: TorchModel) -> Any:

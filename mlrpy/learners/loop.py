@@ -20,6 +20,7 @@ from mlrpy.callbacks.context import ContextTorch
 from mlrpy.callbacks.dispatch import StageCaller, collect_states
 from mlrpy.callbacks.stages import EVALUATE_STAGES
 from mlrpy.errors import DivergenceError
+from mlrpy.learners.data import weighted_loss
 
 __all__ = [
     "DivergenceGuard",
@@ -97,7 +98,10 @@ def train_loop(
                 call("on_batch_begin")
                 ctx.y_hat = network(batch.x)
                 call("on_after_forward")
-                ctx.loss = loss_fn(ctx.y_hat, batch.y)
+                if batch.weight is None:
+                    ctx.loss = loss_fn(ctx.y_hat, batch.y)
+                else:
+                    ctx.loss = weighted_loss(loss_fn, ctx.y_hat, batch.y, batch.weight)
                 call("on_after_loss")
                 if guard.diverged(ctx.loss):  # raised, or stops here keeping the finite weights
                     break

@@ -27,6 +27,9 @@ class TorchModel:
         classes: class labels (classification) or ``None``.
         task_type: ``"classif"`` or ``"regr"``.
         interrupted: ``True`` when training stopped on ``KeyboardInterrupt``.
+        encoding: for a table with categorical columns, the levels and column types that
+            turn prediction data into the network's input, as plain data (see
+            :class:`~mlrpy.learners.encoding.TableEncoder`); ``None`` for a numeric table.
 
     Example:
         >>> import torch
@@ -47,3 +50,4 @@ class TorchModel:
     classes: np.ndarray | None = None
     task_type: str = ""
     interrupted: bool = False
+    encoding: dict[str, Any] | None = None

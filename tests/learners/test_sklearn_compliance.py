@@ -33,11 +33,19 @@ def _learner(key: str):
     return lrn(key, epochs=30, random_state=0, num_threads=1, **{"opt.lr": 0.01}, **kw)
 
 
+WEIGHTS_REASON = (
+    "in float32, weighting a row and repeating it give the same loss only up to rounding "
+    "(relative differences near 1e-6, above this check's rtol of 1e-7); tests/tables checks "
+    "the equivalence at float32 tolerance"
+)
+
+
 def _expected_failed_checks(estimator):
+    expected = {"check_sample_weight_equivalence_on_dense_data": WEIGHTS_REASON}
     if "featureless" in estimator.id:
         check = "check_classifiers_train" if estimator.task_type == "classif" else "check_regressors_train"
-        return {check: FEATURELESS_REASON}
-    return {}
+        expected[check] = FEATURELESS_REASON
+    return expected
 
 
 ESTIMATORS = [
