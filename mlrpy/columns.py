@@ -142,7 +142,7 @@ def check_groups(groups: pd.Series, where: str, column: str) -> None:
     """A group column needs at least two groups (and no missing values) to split on."""
     if groups.isna().any():
         raise DataError(f"{where}: group column '{column}' has {int(groups.isna().sum())} missing values")
-    distinct = pd.unique(groups)
+    distinct = pd.unique(groups).tolist()
     if len(distinct) < 2:
         raise DataError(
             f"{where}: group column '{column}' has a single group ({distinct[0]!r}); rows of one "

@@ -109,7 +109,8 @@ class Task:
 
         The columns lose every other role: ``set_col_roles("w", "weight")`` turns the feature
         ``w`` into the weight column. ``roles=[]`` leaves a column unused. At most one column
-        is the target, the weight, the group or the row names; a weight column must hold
+        is the target (a new target replaces the old one, which is then unused unless it has
+        other roles), the weight, the group or the row names; a weight column must hold
         non-negative numbers, not all zero; a group column at least two groups.
 
         Example:
@@ -133,6 +134,8 @@ class Task:
                     f"Roles: {', '.join(COL_ROLES)}"
                 )
         new = {role: [c for c in have if c not in cols] for role, have in self._roles.items()}
+        if "target" in roles:  # a new target replaces the old one, which keeps its other roles
+            new["target"] = []
         for role in dict.fromkeys(roles):
             new[role] += list(dict.fromkeys(cols))
         self._check_roles(new)

@@ -148,7 +148,7 @@ class TaskRegr(Task):
         if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
             raise DataError(
                 f"Task '{self.id}': a regression target must be numeric, "
-                f"'{self.target}' has dtype {y.dtype}"
+                f"'{y.name}' has dtype {y.dtype}"
             )
 
 

@@ -83,7 +83,7 @@ class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
         weighted = np.unique(y.numpy()[weights > 0])
         if len(weighted) < 2:
             raise DataError(
-                f"Learner '{self.id}': only class {self.classes_[weighted[0]]!r} has rows with "
+                f"Learner '{self.id}': only class {self.classes_[weighted].tolist()[0]!r} has rows with "
                 f"a positive sample weight; a classifier needs at least 2 classes with weight"
             )
 

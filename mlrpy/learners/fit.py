@@ -256,7 +256,7 @@ class Fitting(LearnerContract):
             device=device,
             task_train=task_train,
             task_valid=task_valid,
-            weight_train=None if weights is None else torch.from_numpy(weights).float().to(device),
+            weight_train=None if weights is None else torch.from_numpy(weights.astype(np.float32)).to(device),
             encoding=None if encoder is None else encoder.to_dict(),
         )
 
