@@ -65,11 +65,15 @@ def feature_type(column: pd.Series | np.ndarray) -> str:
         >>> feature_type(pd.Series(pd.Categorical(["lo"], ["lo", "hi"], ordered=True)))
         'ordered'
     """
-    dtype = column.dtype
+    if pd.api.types.is_object_dtype(column.dtype):
+        return _OBJECT_KINDS.get(pd.api.types.infer_dtype(column, skipna=True), "factor")
+    return _dtype_type(column.dtype)
+
+
+def _dtype_type(dtype: Any) -> str:
+    """The type of a column of a dtype other than object, from the dtype alone."""
     if isinstance(dtype, pd.CategoricalDtype):
         return "ordered" if dtype.ordered else "factor"
-    if pd.api.types.is_object_dtype(dtype):
-        return _OBJECT_KINDS.get(pd.api.types.infer_dtype(column, skipna=True), "factor")
     if pd.api.types.is_bool_dtype(dtype):
         return "logical"
     if pd.api.types.is_integer_dtype(dtype):
@@ -86,8 +90,15 @@ def feature_type(column: pd.Series | np.ndarray) -> str:
 
 
 def feature_types(frame: pd.DataFrame) -> dict[str, str]:
-    """Each column's :func:`feature_type`, by column name (as ``str``), in column order."""
-    return {str(name): feature_type(frame.iloc[:, i]) for i, name in enumerate(frame.columns)}
+    """Each column's :func:`feature_type`, by column name (as ``str``), in column order.
+
+    Only object columns are looked at value by value; the others are typed by their dtype.
+    """
+    is_object = pd.api.types.is_object_dtype
+    return {
+        str(name): feature_type(frame.iloc[:, i]) if is_object(dtype) else _dtype_type(dtype)
+        for i, (name, dtype) in enumerate(zip(frame.columns, frame.dtypes))
+    }
 
 
 def check_weights(weights: Any, n_rows: int, where: str) -> np.ndarray:
