@@ -149,13 +149,20 @@ def check_weight_column(column: pd.Series, where: str, name: str) -> None:
     check_weights(column, len(column), f"{where}, weight column '{name}'")
 
 
-def check_groups(groups: pd.Series, where: str, column: str) -> None:
-    """A group column needs at least two groups (and no missing values) to split on."""
-    if groups.isna().any():
-        raise DataError(f"{where}: group column '{column}' has {int(groups.isna().sum())} missing values")
-    distinct = pd.unique(groups).tolist()
+def check_groups(groups: pd.DataFrame, where: str) -> None:
+    """Group columns (one group per distinct combination of values) must hold at least two
+    groups, and no missing values, for a split to keep each group on one side."""
+    names = ", ".join(f"'{c}'" for c in groups.columns)
+    what = f"group column {names}" if groups.shape[1] == 1 else f"group columns {names}"
+    missing = groups.isna().any(axis=1)
+    if missing.any():
+        raise DataError(f"{where}: {what} {'has' if groups.shape[1] == 1 else 'have'} "
+                        f"{int(missing.sum())} rows with missing values")
+    distinct = groups.drop_duplicates()
     if len(distinct) < 2:
+        value = distinct.iloc[0].tolist()
+        shown = repr(value[0]) if len(value) == 1 else repr(tuple(value))
         raise DataError(
-            f"{where}: group column '{column}' has a single group ({distinct[0]!r}); rows of one "
-            f"group are never split, so grouping needs at least 2 groups"
+            f"{where}: {what} {'has' if groups.shape[1] == 1 else 'have'} a single group "
+            f"({shown}); rows of one group are never split, so grouping needs at least 2 groups"
         )

@@ -22,7 +22,7 @@ __all__ = ["COL_ROLES", "Task"]
 
 #: mlr3's column roles; a column may hold several (e.g. ``feature`` and ``stratum``)
 COL_ROLES = ("feature", "target", "weight", "group", "stratum", "name")
-_SINGLE_COLUMN_ROLES = ("target", "weight", "group", "name")
+_SINGLE_COLUMN_ROLES = ("target", "weight", "name")
 
 
 class Task:
@@ -95,14 +95,40 @@ class Task:
 
     @property
     def col_roles(self) -> dict[str, list[str]]:
-        """Role → the columns that have it (a copy; change roles with :meth:`set_col_roles`).
+        """Role → the columns that have it (a copy).
+
+        Assigning a dict gives each role it names exactly those columns and leaves the other
+        roles as they are (mlr3's ``task$col_roles$group = "site"``); a column keeps its
+        other roles. :meth:`set_col_roles` instead moves columns out of their other roles.
 
         Example:
             >>> from mlrpy import tsk
-            >>> tsk("iris").col_roles["target"]
+            >>> task = tsk("iris")
+            >>> task.col_roles["target"]
             ['class']
+            >>> task.col_roles = {"stratum": ["petal_width"]}
+            >>> task.col_roles["stratum"], "petal_width" in task.feature_names
+            (['petal_width'], True)
         """
         return {role: list(cols) for role, cols in self._roles.items()}
+
+    @col_roles.setter
+    def col_roles(self, roles: dict[str, Sequence[str]]) -> None:
+        new = self.col_roles
+        columns = [str(c) for c in self.backend.columns]
+        for role, cols in roles.items():
+            if role not in COL_ROLES:
+                raise UnknownKeyError(
+                    f"Task '{self.id}': unknown column role '{role}'.{suggest(role, COL_ROLES)} "
+                    f"Roles: {', '.join(COL_ROLES)}"
+                )
+            cols = [cols] if isinstance(cols, str) else [str(c) for c in cols]
+            for c in cols:
+                if c not in columns:
+                    raise UnknownKeyError(f"Task '{self.id}': unknown column '{c}'.{suggest(c, columns)}")
+            new[role] = list(dict.fromkeys(cols))
+        self._check_roles(new)
+        self._roles = new
 
     def set_col_roles(self, cols: str | Sequence[str], roles: str | Sequence[str]) -> Task:
         """Give ``cols`` exactly the roles ``roles`` (in place, as in mlr3); returns the task.
@@ -110,8 +136,9 @@ class Task:
         The columns lose every other role: ``set_col_roles("w", "weight")`` turns the feature
         ``w`` into the weight column. ``roles=[]`` leaves a column unused. At most one column
         is the target (a new target replaces the old one, which is then unused unless it has
-        other roles), the weight, the group or the row names; a weight column must hold
-        non-negative numbers, not all zero; a group column at least two groups.
+        other roles), the weight or the row names; a weight column must hold non-negative
+        numbers, not all zero. Several group columns form one group per distinct combination
+        of their values; there must be at least two groups.
 
         Example:
             >>> import pandas as pd
@@ -157,8 +184,8 @@ class Task:
             self._check_target_column(target)
         for w in roles["weight"]:
             check_weight_column(self.backend[w], f"Task '{self.id}'", w)
-        for g in roles["group"]:
-            check_groups(self.backend[g], f"Task '{self.id}'", g)
+        if roles["group"]:
+            check_groups(self.backend[roles["group"]], f"Task '{self.id}'")
 
     @property
     def feature_types(self) -> pd.DataFrame:

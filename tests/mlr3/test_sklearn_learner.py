@@ -126,9 +126,9 @@ def test_refused_estimators_and_arguments(iris):
 
 def test_weight_column_becomes_sample_weight(diabetes):
     task = diabetes.clone()
-    task.col_roles = {"weight": ["bmi"]}  # a stand-in weight column, read by role
     weights = task.backend["bmi"].to_numpy() - task.backend["bmi"].min() + 0.1
-    task.backend = task.backend.assign(bmi=weights)
+    task.backend = task.backend.assign(bmi=weights)  # weights must be non-negative
+    task.col_roles = {"weight": ["bmi"]}  # bmi stays a feature as well
     X = task.data(cols=task.feature_names)
     fitted = as_learner(make_pipeline(StandardScaler(), Ridge())).train(task).model
     direct = Ridge().fit(StandardScaler().fit_transform(X), task.truth(), sample_weight=weights)
