@@ -1,4 +1,17 @@
-"""The :class:`Resampling` base class: parameters, instantiation on a task, access to splits."""
+"""The :class:`Resampling` base class: parameters, instantiation on a task, access to splits.
+
+Column roles shape every strategy's splits (as in mlr3):
+
+* ``group``: the strategy splits the groups instead of the rows (one group per distinct
+  value, or combination of values of several group columns), so a group's rows are always on
+  the same side of a split; cross-validation then has ``folds`` folds of groups, leave-one-out
+  leaves one group out, bootstrap draws groups. Grouping does not combine with
+  stratification: ``stratify`` is not applied, and a ``stratum`` column is an error.
+* ``stratum``: the strategy stratifies on the stratum columns' values, together with the
+  target's classes when ``stratify=True`` on a classification task.
+* without either, ``stratify=True`` (the default) stratifies a classification task on its
+  target.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +20,12 @@ from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlrpy.dictionary import suggest
-from mlrpy.errors import MlrpyError, ParameterError
+from mlrpy.errors import DataError, MlrpyError, ParameterError
+from mlrpy.learner_api import role_values
 from mlrpy.tasks import Task
 
 __all__ = ["MAX_SEED", "NotInstantiatedError", "Params", "Resampling", "SeedParams", "Split", "StratParams"]
@@ -126,6 +141,9 @@ class Resampling:
         return self
 
     # -- instance -----------------------------------------------------------------------------
+    #: what :meth:`_splits` splits: "rows", or "groups" for a task with group columns
+    _unit: str = "rows"
+
     def _reset(self) -> None:
         self._train: list[list[Any]] | None = None
         self._test: list[list[Any]] | None = None
@@ -172,11 +190,14 @@ class Resampling:
             seed = params["seed"]
             if seed is None:
                 seed = int(np.random.randint(0, MAX_SEED, dtype=np.int64))
-        y = None
-        if params.get("stratify") and task.task_type == "classif":
-            y = task.truth(row_ids)
+        groups = self._groups(task, row_ids)
+        y = None if groups is not None else self._strata(task, row_ids, params)
+        self._unit = "rows" if groups is None else "groups"
         try:
-            splits = self._splits(len(row_ids), y, seed, params)
+            if groups is None:
+                splits = self._splits(len(row_ids), y, seed, params)
+            else:
+                splits = _expand_groups(self._splits(len(groups), None, seed, params), groups)
         except ValueError as e:
             if isinstance(e, MlrpyError):
                 raise
@@ -185,19 +206,52 @@ class Resampling:
                 f"Resampling '{self.id}' cannot split task '{task.id}' "
                 f"({len(row_ids)} rows) with {self._param_str()}: {str(e).rstrip('.')}.{hint}"
             ) from e
+        finally:
+            self._unit = "rows"
         self._reset()
         self._store(task, row_ids, splits)
         self.seed_used = seed
         return self
 
+    def _groups(self, task: Task, row_ids: list[Any]) -> list[np.ndarray] | None:
+        """The row positions of each group (in order of first appearance), or ``None``."""
+        values = role_values(task, "group", row_ids)
+        if values is None:
+            return None
+        if role_values(task, "stratum", row_ids) is not None:
+            raise ParameterError(
+                f"Resampling '{self.id}': task '{task.id}' has both group columns "
+                f"{task.col_roles['group']} and stratum columns {task.col_roles['stratum']}; "
+                f"grouping and stratification cannot be combined, remove one of the roles"
+            )
+        codes, uniques = pd.factorize(values)
+        if len(uniques) < 2:
+            raise DataError(
+                f"Resampling '{self.id}': the rows of task '{task.id}' form a single group "
+                f"({uniques.tolist()[0]!r} in {task.col_roles['group']}); rows of one group are never "
+                f"split, so grouping needs at least 2 groups"
+            )
+        order = np.argsort(codes, kind="stable")
+        return np.split(order, np.cumsum(np.bincount(codes))[:-1])
+
+    def _strata(self, task: Task, row_ids: list[Any], params: dict[str, Any]) -> np.ndarray | None:
+        """The labels to stratify on: stratum columns and, with ``stratify``, the classes."""
+        strata = role_values(task, "stratum", row_ids)
+        classes = None
+        if params.get("stratify") and task.task_type == "classif":
+            classes = task.truth(row_ids)
+        if strata is None or classes is None:
+            return classes if strata is None else strata
+        return np.asarray([f"{s}|{c}" for s, c in zip(strata, classes)], dtype=object)
+
     def _splits(
         self, n: int, y: np.ndarray | None, seed: int | None, params: dict[str, Any]
     ) -> list[Split]:
-        """Positional ``(train, test)`` index arrays for ``n`` rows."""
+        """Positional ``(train, test)`` index arrays for ``n`` rows (or groups)."""
         raise NotImplementedError
 
     def _too_few_rows(self, n: int, what: str) -> ParameterError:
-        return ParameterError(f"Resampling '{self.id}': {what}, but the task has {n} rows")
+        return ParameterError(f"Resampling '{self.id}': {what}, but the task has {n} {self._unit}")
 
     # -- access -------------------------------------------------------------------------------
     def _iters_from_params(self) -> int:
@@ -289,3 +343,12 @@ class Resampling:
             f"* Instantiated: {self.is_instantiated}\n"
             f"* Parameters: {self._param_str()}"
         )
+
+
+def _expand_groups(splits: Sequence[Split], groups: list[np.ndarray]) -> list[Split]:
+    """Splits of group positions as splits of the groups' rows (in row order; a group drawn
+    twice by the bootstrap contributes its rows twice)."""
+    def rows(positions: np.ndarray) -> np.ndarray:
+        return np.sort(np.concatenate([groups[g] for g in positions] or [np.empty(0, dtype=int)]))
+
+    return [(rows(train), rows(test)) for train, test in splits]

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import LeaveOneOut
 
-from mlrpy.errors import ParameterError, UnknownKeyError
+from mlrpy.errors import DataError, ParameterError, UnknownKeyError
+from mlrpy.learner_api import role_values
 from mlrpy.resampling.base import Resampling, Split
 from mlrpy.tasks import Task
 
@@ -57,7 +58,7 @@ class ResamplingLOO(Resampling):
         self, n: int, y: np.ndarray | None, seed: int | None, params: dict[str, Any]
     ) -> list[Split]:
         if n < 2:
-            raise self._too_few_rows(n, "leave-one-out needs at least 2 rows")
+            raise self._too_few_rows(n, f"leave-one-out needs at least 2 {self._unit}")
         return list(LeaveOneOut().split(np.zeros((n, 1))))
 
 
@@ -122,6 +123,22 @@ class ResamplingCustom(Resampling):
                     )
                 pair.append(np.asarray([pos[r] for r in ids], dtype=int))
             splits.append((pair[0], pair[1]))
+        _check_groups_kept(self.id, task, row_ids, splits)
         self._reset()
         self._store(task, row_ids, splits)
         return self
+
+
+def _check_groups_kept(resampling_id: str, task: Task, row_ids: list[Any], splits: list[Split]) -> None:
+    """User-given splits must keep each group of a task with group columns on one side."""
+    groups = role_values(task, "group", row_ids)
+    if groups is None:
+        return
+    for i, (train, test) in enumerate(splits):
+        shared = set(groups[train].tolist()) & set(groups[test].tolist())
+        if shared:
+            raise DataError(
+                f"Resampling '{resampling_id}': iteration {i} puts rows of the groups "
+                f"{sorted(map(str, shared))[:5]} (columns {task.col_roles['group']}) in both the "
+                f"train and the test set; with group columns a group's rows must stay on one side"
+            )

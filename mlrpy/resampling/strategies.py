@@ -61,9 +61,10 @@ class _BootstrapParams(StratParams):
 def _n_train(self: Resampling, n: int, ratio: float) -> int:
     n_train = round(ratio * n)
     if n_train < 1 or n_train >= n:
+        unit = self._unit
         raise ParameterError(
-            f"Resampling '{self.id}': ratio={ratio!r} of {n} rows gives {n_train} training "
-            f"and {n - n_train} test rows; both must be at least 1"
+            f"Resampling '{self.id}': ratio={ratio!r} of {n} {unit} gives {n_train} training "
+            f"and {n - n_train} test {unit}; both must be at least 1"
         )
     return n_train
 
@@ -154,7 +155,7 @@ class ResamplingCV(Resampling):
     ) -> list[Split]:
         folds = params["folds"]
         if folds > n:
-            raise self._too_few_rows(n, f"folds={folds} needs at least {folds} rows")
+            raise self._too_few_rows(n, f"folds={folds} needs at least {folds} {self._unit}")
         cls = StratifiedKFold if y is not None else KFold
         splitter = cls(n_splits=folds, shuffle=True, random_state=seed)
         return list(splitter.split(np.zeros((n, 1)), y))
@@ -186,7 +187,7 @@ class ResamplingRepeatedCV(Resampling):
     ) -> list[Split]:
         folds = params["folds"]
         if folds > n:
-            raise self._too_few_rows(n, f"folds={folds} needs at least {folds} rows")
+            raise self._too_few_rows(n, f"folds={folds} needs at least {folds} {self._unit}")
         cls = RepeatedStratifiedKFold if y is not None else RepeatedKFold
         splitter = cls(n_splits=folds, n_repeats=params["repeats"], random_state=seed)
         return list(splitter.split(np.zeros((n, 1)), y))
