@@ -40,7 +40,7 @@ from sklearn.base import clone
 from mlrpy.conversions import as_learner, as_resampling, as_task
 from mlrpy.errors import ParameterError
 from mlrpy.measures import Measure, resolve_measures
-from mlrpy.prediction import Prediction, combine_predictions
+from mlrpy.prediction import Prediction, combine_predictions, with_task_info
 from mlrpy.reporting import run_jobs
 from mlrpy.resampling import Resampling
 from mlrpy.run_folders import checkpoint_folders, iteration_params, subfolder_params
@@ -154,7 +154,8 @@ def _run_iteration(
     if params:
         fitted.set_params(**params)
     train_iteration(fitted, task, train, test)
-    prediction = fitted.predict(task, row_ids=test)
+    # weights and positive class of the task, whatever kind of learner predicted
+    prediction = with_task_info(fitted.predict(task, row_ids=test), task, test)
     return _Iteration(
         prediction=prediction,
         learner=fitted if store_model else None,

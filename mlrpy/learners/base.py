@@ -32,7 +32,7 @@ from mlrpy.learners.model import TorchModel
 from mlrpy.learners.runtime import torch_threads
 from mlrpy.learners.tabular import TABULAR_FEATURE_TYPES
 from mlrpy.learners.torch_objects import as_torch_loss
-from mlrpy.prediction import Prediction
+from mlrpy.prediction import Prediction, with_task_info
 
 __all__ = ["LearnerTorch"]
 
@@ -327,7 +327,7 @@ class LearnerTorch(Fitting):
             )
         output = self._forward(task.data(rows, model.feature_names))
         truth = task.truth(rows)
-        return self._make_prediction(rows, truth, output)
+        return with_task_info(self._make_prediction(rows, truth, output), task, rows)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save the trained learner to one file, atomically (see :func:`mlrpy.load`).

@@ -7,8 +7,12 @@ columns to pass on.
 
 Conventions for classification measures:
 
-* the *positive class* of a two-class problem is the **second** of
+* the *positive class* of a two-class problem is the task's ``positive`` class
+  (``prediction.positive``, set by ``learner.predict(task)``), by default the **second** of
   ``prediction.class_names`` (the last one in sorted order, as in scikit-learn);
+* a prediction of a task with a ``weight`` column carries the rows' weights
+  (``prediction.weights``), and every built-in measure is then the weighted one
+  (``sample_weight`` of :mod:`sklearn.metrics`), as are scikit-learn scorers;
 * ``classif.f1``, ``classif.precision`` and ``classif.recall`` score the positive class on
   two-class problems and take the unweighted (macro) mean over the classes present in truth
   or response on multiclass problems;

@@ -7,6 +7,7 @@ Also the helpers shared by the built-in measures (:func:`score_response`) and
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -240,12 +241,18 @@ def _with_truth_classes(measure_id: str, p: PredictionClassif) -> PredictionClas
         prob = p.prob.copy()
         for c in unseen:
             prob[c] = 0.0
-    return PredictionClassif(p.row_ids, p.truth, p.response, prob=prob, class_names=classes)
+    return PredictionClassif(
+        p.row_ids, p.truth, p.response, prob=prob, class_names=classes, weights=p.weights,
+        positive=p.positive,
+    )
 
 
 
 def score_response(fn: Callable[..., float]) -> Callable[[Prediction], float]:
     """A measure function calling ``fn(truth, response)``, e.g. a :mod:`sklearn.metrics` metric.
+
+    A prediction with sample weights is scored ``fn(truth, response, sample_weight=weights)``
+    when ``fn`` takes ``sample_weight``, and unweighted otherwise.
 
     Example:
         >>> from sklearn.metrics import mean_absolute_error
@@ -255,10 +262,21 @@ def score_response(fn: Callable[..., float]) -> Callable[[Prediction], float]:
         0.5
     """
 
+    weighted = _takes_sample_weight(fn)
+
     def score(p: Prediction) -> float:
+        if weighted and p.weights is not None:
+            return float(fn(p.truth, p.response, sample_weight=p.weights))
         return float(fn(p.truth, p.response))
 
     return score
+
+
+def _takes_sample_weight(fn: Callable[..., Any]) -> bool:
+    try:
+        return "sample_weight" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 class MeasureScorer:
@@ -285,11 +303,10 @@ class MeasureScorer:
         self.measure = measure
 
     def __call__(self, estimator: Any, X: Any, y: Any, sample_weight: Any = None) -> float:
+        prediction = self.prediction(estimator, X, y)
         if sample_weight is not None:
-            raise ParameterError(
-                f"Measure '{self.measure.id}' as a scorer does not take sample weights"
-            )
-        value = self.measure.score(self.prediction(estimator, X, y))
+            prediction.weights = np.asarray(sample_weight, dtype=float)
+        value = self.measure.score(prediction)
         return -value if self.measure.minimize else value
 
     def prediction(self, estimator: Any, X: Any, y: Any) -> Prediction:

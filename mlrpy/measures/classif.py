@@ -25,6 +25,8 @@ def _classes(p: PredictionClassif) -> list[Any]:
 
 
 def _positive(p: PredictionClassif) -> Any:
+    if p.positive is not None and p.positive in p.class_names:
+        return p.positive
     return p.class_names[1]
 
 
@@ -48,25 +50,28 @@ def _auc(p: PredictionClassif) -> float:
     if _is_binary(p):
         pos = _positive(p)
         score = _prob_matrix(p, [pos])[:, 0]
-        return float(metrics.roc_auc_score(p.truth == pos, score))
+        return float(metrics.roc_auc_score(p.truth == pos, score, sample_weight=p.weights))
     labels = _classes(p)
     return float(
         metrics.roc_auc_score(
-            p.truth, _prob_matrix(p, labels), multi_class="ovr", average="macro", labels=labels
+            p.truth, _prob_matrix(p, labels), multi_class="ovr", average="macro", labels=labels,
+            sample_weight=p.weights,
         )
     )
 
 
 def _logloss(p: PredictionClassif) -> float:
     labels = _classes(p)
-    return float(metrics.log_loss(p.truth, _prob_matrix(p, labels), labels=labels))
+    return float(metrics.log_loss(p.truth, _prob_matrix(p, labels), labels=labels, sample_weight=p.weights))
 
 
 def _binary_or_macro(fn: Callable[..., float]) -> Callable[[PredictionClassif], float]:
     def score(p: PredictionClassif) -> float:
         if _is_binary(p):
-            return float(fn(p.truth, p.response, average="binary", pos_label=_positive(p)))
-        return float(fn(p.truth, p.response, average="macro"))
+            return float(
+                fn(p.truth, p.response, average="binary", pos_label=_positive(p), sample_weight=p.weights)
+            )
+        return float(fn(p.truth, p.response, average="macro", sample_weight=p.weights))
 
     return score
 

@@ -82,7 +82,8 @@ def _replay(prediction: Prediction) -> _Replay:
 
 def _call(scorer: Any, prediction: Prediction) -> tuple[float, list[str]]:
     replay = _replay(prediction)
-    value = scorer(replay, np.zeros((len(prediction), 1)), prediction.truth)
+    weights = {} if prediction.weights is None else {"sample_weight": prediction.weights}
+    value = scorer(replay, np.zeros((len(prediction), 1)), prediction.truth, **weights)
     return float(value), replay.calls
 
 

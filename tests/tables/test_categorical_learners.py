@@ -174,14 +174,12 @@ def test_pickle_round_trip_predicts_the_same():
     np.testing.assert_array_equal(back.predict_proba(df), learner.predict_proba(df))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mlrpy.persistence does not store feature_info_ yet, so load() rebuilds an all-numeric "
-    "network (the levels themselves travel in model.encoding)",
-)
-def test_save_load_round_trip_predicts_the_same(tmp_path):
+@pytest.mark.parametrize("levels", ["strings", "numbers"])
+def test_save_load_round_trip_predicts_the_same(levels, tmp_path):
     df = mixed_frame(40)
     df.loc[0, "colour"] = None
+    if levels == "numbers":
+        df["colour"] = df["colour"].map({"red": 1, "green": 2.5, "blue": 3}).astype("category")
     learner = lrn("classif.mlp", epochs=1, random_state=0, device="cpu").fit(df, xor_target(df))
     learner.save(tmp_path / "model.pt")
     back = mlrpy.load(tmp_path / "model.pt")
