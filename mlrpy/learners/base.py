@@ -276,7 +276,7 @@ class LearnerTorch(Fitting):
         elif y is None:
             raise ParameterError("evaluate(X, y) needs the targets y (or pass a task)")
         chosen = self._training_measures(self.measures_valid if measures is None else measures)
-        x_arr = check_features(self, X, reset=False)
+        x_arr = self._prediction_features(X)
         y_enc = self._encode_target(np.asarray(keep_label_types(y)).ravel(), fit=False)
         if len(x_arr) == 0 or len(x_arr) != len(y_enc):
             raise DataError(
@@ -375,11 +375,16 @@ class LearnerTorch(Fitting):
             )
 
     # -- prediction -----------------------------------------------------------------------
+    def _prediction_features(self, X: Any) -> np.ndarray:
+        """``X`` checked against the training columns, in the network's input layout."""
+        encoding = self.model.encoding
+        encoder = None if encoding is None else TableEncoder.from_dict(encoding)
+        return check_features(self, X, reset=False, encoder=encoder)
+
     def _forward(self, X: Any) -> torch.Tensor:
         check_is_fitted(self, "model_")
         model = self.model
-        encoder = None if model.encoding is None else TableEncoder.from_dict(model.encoding)
-        X_arr = check_features(self, X, reset=False, encoder=encoder)
+        X_arr = self._prediction_features(X)
         parameters = list(model.network.parameters())
         if not all(bool(torch.isfinite(p).all()) for p in parameters):
             raise DivergenceError(
