@@ -188,3 +188,11 @@ def test_save_load_round_trip_predicts_the_same(levels, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(back.predict_proba(df), learner.predict_proba(df))
+
+
+def test_evaluate_encodes_categorical_columns_like_predict():
+    df = mixed_frame(40)
+    y = xor_target(df)
+    learner = lrn("classif.mlp", epochs=2, random_state=0, device="cpu", validate=0.25).fit(df, y)
+    scores = learner.evaluate(df, y, measures=["classif.acc"])
+    assert scores["classif.acc"] == pytest.approx(learner.score(df, y))
