@@ -92,10 +92,6 @@ def test_scanner_keeps_ordinary_text(text):
     assert external_refs(text) == []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="other modules still carry outside references; passes once every cleanup has landed",
-)
 def test_repository_has_no_outside_references():
     hits = []
     for path in tracked_text_files():
