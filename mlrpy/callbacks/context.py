@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -50,8 +51,8 @@ class ContextTorch:
 
     def __init__(self, **fields: Any) -> None:
         self.learner: Any = None
-        self.task_train: Any = None
-        self.task_valid: Any = None
+        self._tasks: tuple[Any, Any] | None = (None, None)
+        self._make_tasks: Callable[[], tuple[Any, Any]] | None = None
         self.loader_train: Any = None
         self.loader_valid: Any = None
         self.measures_train: list[Any] = []
@@ -82,6 +83,39 @@ class ContextTorch:
         self._last_loss: Any = None
         for name, value in fields.items():
             setattr(self, name, value)
+
+    @property
+    def task_train(self) -> Any:
+        """The task of the training rows (built on first access in the scikit-learn face)."""
+        return self._resolved_tasks()[0]
+
+    @task_train.setter
+    def task_train(self, task: Any) -> None:
+        self._tasks = (task, self._resolved_tasks()[1])
+
+    @property
+    def task_valid(self) -> Any:
+        """The task of the validation rows, ``None`` without validation."""
+        return self._resolved_tasks()[1]
+
+    @task_valid.setter
+    def task_valid(self, task: Any) -> None:
+        self._tasks = (self._resolved_tasks()[0], task)
+
+    def defer_tasks(self, make_tasks: Callable[[], tuple[Any, Any]]) -> None:
+        """Build ``task_train`` and ``task_valid`` with ``make_tasks()`` when first read.
+
+        ``fit(X, y)`` has no tasks; building them from the arrays (a DataFrame, decoded
+        labels, the task's checks) is a fixed cost of every fit that only callbacks reading
+        the tasks need.
+        """
+        self._tasks, self._make_tasks = None, make_tasks
+
+    def _resolved_tasks(self) -> tuple[Any, Any]:
+        if self._tasks is None:
+            assert self._make_tasks is not None
+            self._tasks, self._make_tasks = self._make_tasks(), None
+        return self._tasks
 
     @property
     def last_loss(self) -> float | None:

@@ -58,19 +58,21 @@ class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
     def _encode_target(self, y: np.ndarray, fit: bool) -> torch.Tensor:
         _check_label_types(self.id, y)
         if fit:
-            kind = type_of_target(y)
+            # one sort gives the classes and the codes; y is 1-D here, so the kind of target
+            # follows from its distinct values alone
+            classes, codes = np.unique(y, return_inverse=True)
+            kind = type_of_target(classes)
             if kind not in ("binary", "multiclass"):
                 check_classification_targets(y)  # sklearn's own message for continuous targets
                 raise DataError(f"Learner '{self.id}': y must be binary or multiclass labels, got {kind}")
-            self._label_encoder = LabelEncoder().fit(y)
-            self.classes_ = self._label_encoder.classes_
-            if len(self.classes_) < 2:
+            if len(classes) < 2:
                 raise DataError(
-                    f"Learner '{self.id}': y has only one class ({self.classes_[0]!r}); "
+                    f"Learner '{self.id}': y has only one class ({classes[0]!r}); "
                     f"a classifier needs at least 2 classes"
                 )
-            # the classes come from this very y: no label can be unseen
-            return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
+            self._label_encoder = LabelEncoder()
+            self._label_encoder.classes_ = self.classes_ = classes
+            return torch.from_numpy(codes.reshape(-1).astype(np.int64, copy=False))
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if len(unseen):
             raise DataError(

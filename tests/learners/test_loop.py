@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,8 @@ import torch
 
 import mlrpy
 from mlrpy import CallbackSet, CallbackStageError, lrn, torch_callback, tsk
+from mlrpy.learners import loop
+from mlrpy.learners.loop import DivergenceGuard
 from tests.conftest import make_trace_callback
 
 BATCH_STAGES = ["on_batch_begin", "on_after_forward", "on_after_loss", "on_after_backward", "on_batch_end"]
@@ -303,6 +307,9 @@ def test_last_loss_not_synced_without_reader(iris_xy, monkeypatch):
         return real_item(self)
 
     monkeypatch.setattr(torch.Tensor, "item", counting_item)
+    # the divergence check as on an accelerator: on the CPU it reads each loss by design,
+    # since there the read waits for nothing
+    monkeypatch.setattr(loop, "DivergenceGuard", functools.partial(DivergenceGuard, per_batch=False))
     # SGD: Adam reads its (CPU) step counter with .item(), which would muddy the count
     lrn("classif.mlp", epochs=2, batch_size=16, optimizer="sgd", random_state=0).fit(X, y)
     assert calls == []
@@ -343,3 +350,40 @@ def test_prediction_callbacks_get_saved_state_first(iris_xy):
     learner.predict(X)
     learner.predict_proba(X)
     assert seen == [6, 6]  # a fresh instance each time, with the trained state loaded
+
+
+def test_fit_emits_no_warning(iris_xy):
+    """A plain fit is silent: no torch warning from reading the loss (float() of a tensor
+    that requires grad warns), none from the data checks."""
+    import warnings
+
+    X, y = iris_xy
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lrn("classif.mlp", epochs=2, batch_size=16, random_state=0).fit(X, y)
+
+
+def test_ctx_tasks_of_fit_are_built_only_when_read(iris_xy, monkeypatch):
+    """fit(X, y) builds ctx.task_train / task_valid from the arrays on first read, once."""
+    from mlrpy.learners import runtime
+
+    X, y = iris_xy
+    built = []
+    real = runtime.array_tasks
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("mlrpy.learners.fit.array_tasks", counting)
+    lrn("classif.mlp", epochs=2, random_state=0, validate=0.2).fit(X, y)
+    assert built == []
+    seen = []
+
+    def read(self):
+        seen.append((self.ctx.task_train.nrow, self.ctx.task_valid.nrow, self.ctx.task_train.nrow))
+
+    reader = torch_callback("reader", on_epoch_end=read)
+    lrn("classif.mlp", epochs=2, random_state=0, validate=0.2, callbacks=[reader]).fit(X, y)
+    assert built == [1]
+    assert seen == [(120, 30, 120)] * 2
