@@ -18,6 +18,7 @@ from mlrpy.callbacks.ema import CallbackSetEMA
 from mlrpy.callbacks.gradient_clip import CallbackSetGradientClip
 from mlrpy.callbacks.history import CallbackSetHistory
 from mlrpy.callbacks.lr_cosine_annealing import CallbackSetLRCosineAnnealing
+from mlrpy.callbacks.lr_finder import CallbackSetLRFinder
 from mlrpy.callbacks.lr_lambda import CallbackSetLRLambda
 from mlrpy.callbacks.lr_monitor import CallbackSetLRMonitor
 from mlrpy.callbacks.lr_multiplicative import CallbackSetLRMultiplicative
@@ -58,6 +59,7 @@ __all__ = [
     "CallbackSetGradientClip",
     "CallbackSetHistory",
     "CallbackSetLRCosineAnnealing",
+    "CallbackSetLRFinder",
     "CallbackSetLRLambda",
     "CallbackSetLRMonitor",
     "CallbackSetLRMultiplicative",
