@@ -31,7 +31,8 @@ class CallbackSetLRFinder(CallbackSet):
     loss diverges: its smoothed value exceeds ``diverge_threshold`` times the best smoothed
     value so far (fastai's and Lightning's rule), or it is NaN or infinite. The run's
     parameters and weights are spoiled by then, so ``learner.lr_find()`` runs it on a copy
-    of the learner and leaves the learner itself alone.
+    of the learner and leaves the learner itself alone. Reading each batch's loss costs one
+    host sync per batch on an accelerator, for the few batches of the test.
 
     State: the records as plain columns (``pandas.DataFrame(state)`` gives the table):
     ``lr``, the rate used for the batch; ``loss``, the batch's training loss (computed before

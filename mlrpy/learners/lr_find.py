@@ -135,8 +135,9 @@ def lr_find(
     validation, early stopping, warm start or resume, and with ``on_nonfinite="ignore"``
     (a diverging loss ends the test instead of raising). The learner's own callbacks do not
     run: loggers and checkpoints would write files, schedules would fight over the rate.
-    Every other parameter (network, optimizer, batch size, device, seed) is the learner's.
-    ``learner`` itself is not changed, fitted or not.
+    Every other parameter (network, optimizer, batch size, device, seed) is the learner's;
+    the copy starts from freshly initialised weights, as a new fit would. ``learner`` itself
+    is not changed, fitted or not.
 
     Args:
         learner: a torch learner.
