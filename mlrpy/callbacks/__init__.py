@@ -18,6 +18,7 @@ from mlrpy.callbacks.ema import CallbackSetEMA
 from mlrpy.callbacks.gradient_clip import CallbackSetGradientClip
 from mlrpy.callbacks.history import CallbackSetHistory
 from mlrpy.callbacks.lr_cosine_annealing import CallbackSetLRCosineAnnealing
+from mlrpy.callbacks.lr_finder import CallbackSetLRFinder
 from mlrpy.callbacks.lr_lambda import CallbackSetLRLambda
 from mlrpy.callbacks.lr_monitor import CallbackSetLRMonitor
 from mlrpy.callbacks.lr_multiplicative import CallbackSetLRMultiplicative
@@ -26,6 +27,7 @@ from mlrpy.callbacks.lr_reduce_on_plateau import CallbackSetLRReduceOnPlateau
 from mlrpy.callbacks.lr_scheduler import CallbackSetLRScheduler, as_lr_scheduler
 from mlrpy.callbacks.lr_step import CallbackSetLRStep
 from mlrpy.callbacks.mixed_precision import CallbackSetMixedPrecision
+from mlrpy.callbacks.mlflow import CallbackSetMLflow
 from mlrpy.callbacks.monitor import CallbackSetMonitor
 from mlrpy.callbacks.progress import CallbackSetProgress
 from mlrpy.callbacks.registry import as_torch_callback, as_torch_callbacks, mlr_callbacks, t_clbk, t_clbks
@@ -58,6 +60,7 @@ __all__ = [
     "CallbackSetGradientClip",
     "CallbackSetHistory",
     "CallbackSetLRCosineAnnealing",
+    "CallbackSetLRFinder",
     "CallbackSetLRLambda",
     "CallbackSetLRMonitor",
     "CallbackSetLRMultiplicative",
@@ -65,6 +68,7 @@ __all__ = [
     "CallbackSetLRReduceOnPlateau",
     "CallbackSetLRScheduler",
     "CallbackSetLRStep",
+    "CallbackSetMLflow",
     "CallbackSetMixedPrecision",
     "CallbackSetMonitor",
     "CallbackSetProgress",

@@ -18,6 +18,7 @@ from mlrpy.learners.ft_transformer import (
     LearnerTorchClassifFTTransformer,
     LearnerTorchRegrFTTransformer,
 )
+from mlrpy.learners.lr_find import LRFindResult
 from mlrpy.learners.mlp import LearnerTorchClassifMLP, LearnerTorchRegrMLP
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.module import LearnerTorchClassifModule, LearnerTorchRegrModule
@@ -37,6 +38,7 @@ from mlrpy.learners.torch_objects import (
 __all__ = [
     "SHARED_CONSTRAINTS",
     "ExtensionError",
+    "LRFindResult",
     "LearnerTorch",
     "LearnerTorchClassif",
     "LearnerTorchClassifFTTransformer",

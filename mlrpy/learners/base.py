@@ -28,6 +28,7 @@ from mlrpy.learners.fit import Fitting
 from mlrpy.learners.inputs import check_features, keep_label_types
 from mlrpy.learners.internal_callbacks import internal_callbacks, print_training_loop
 from mlrpy.learners.loop import evaluate_loop, predict_loop
+from mlrpy.learners.lr_find import lr_find
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.runtime import torch_threads
 from mlrpy.learners.tabular import TABULAR_FEATURE_TYPES
@@ -172,6 +173,8 @@ class LearnerTorch(Fitting):
         has_validation = self.validate is not None
         descriptors = as_torch_callbacks(self.callbacks) + internal_callbacks(self, has_validation)
         print_training_loop(self.id, descriptors)
+
+    lr_find = lr_find  # the learning-rate range test, on a copy: see mlrpy.learners.lr_find
 
     def train(self, task: Any, row_ids: Sequence[Any] | None = None) -> LearnerTorch:
         """Train on ``task`` (optionally only ``row_ids``); returns the learner.

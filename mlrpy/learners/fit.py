@@ -305,6 +305,7 @@ class Fitting(LearnerContract):
             resumed_from=setup.resumed.folder if setup.resumed is not None else None,
             measures_train=self._training_measures(self.measures_train),
             measures_valid=self._training_measures(self.measures_valid),
+            encoding=data.encoding,  # for callbacks that save the model before fit has finished
         )
         if data.make_tasks is not None:
             ctx.defer_tasks(data.make_tasks)
