@@ -15,6 +15,7 @@ from mlrpy.callbacks.csv_logger import CallbackSetCSVLogger
 from mlrpy.callbacks.descriptor import TorchCallback, torch_callback
 from mlrpy.callbacks.early_stopping import CallbackSetEarlyStopping
 from mlrpy.callbacks.ema import CallbackSetEMA
+from mlrpy.callbacks.grad_accumulation import CallbackSetGradAccumulation
 from mlrpy.callbacks.gradient_clip import CallbackSetGradientClip
 from mlrpy.callbacks.history import CallbackSetHistory
 from mlrpy.callbacks.lr_cosine_annealing import CallbackSetLRCosineAnnealing
@@ -55,6 +56,7 @@ __all__ = [
     "CallbackSetCheckpoint",
     "CallbackSetEMA",
     "CallbackSetEarlyStopping",
+    "CallbackSetGradAccumulation",
     "CallbackSetGradientClip",
     "CallbackSetHistory",
     "CallbackSetLRCosineAnnealing",
