@@ -27,6 +27,7 @@ from mlrpy.callbacks.lr_reduce_on_plateau import CallbackSetLRReduceOnPlateau
 from mlrpy.callbacks.lr_scheduler import CallbackSetLRScheduler, as_lr_scheduler
 from mlrpy.callbacks.lr_step import CallbackSetLRStep
 from mlrpy.callbacks.mixed_precision import CallbackSetMixedPrecision
+from mlrpy.callbacks.mixup import CallbackSetMixup
 from mlrpy.callbacks.monitor import CallbackSetMonitor
 from mlrpy.callbacks.progress import CallbackSetProgress
 from mlrpy.callbacks.registry import as_torch_callback, as_torch_callbacks, mlr_callbacks, t_clbk, t_clbks
@@ -68,6 +69,7 @@ __all__ = [
     "CallbackSetLRScheduler",
     "CallbackSetLRStep",
     "CallbackSetMixedPrecision",
+    "CallbackSetMixup",
     "CallbackSetMonitor",
     "CallbackSetProgress",
     "CallbackSetTB",
