@@ -29,6 +29,7 @@ from mlrpy.callbacks.lr_step import CallbackSetLRStep
 from mlrpy.callbacks.mixed_precision import CallbackSetMixedPrecision
 from mlrpy.callbacks.mixup import CallbackSetMixup
 from mlrpy.callbacks.monitor import CallbackSetMonitor
+from mlrpy.callbacks.profiler import CallbackSetProfiler
 from mlrpy.callbacks.progress import CallbackSetProgress
 from mlrpy.callbacks.registry import as_torch_callback, as_torch_callbacks, mlr_callbacks, t_clbk, t_clbks
 from mlrpy.callbacks.stages import EVALUATE_STAGES, STAGE_DOCS
@@ -71,6 +72,7 @@ __all__ = [
     "CallbackSetMixedPrecision",
     "CallbackSetMixup",
     "CallbackSetMonitor",
+    "CallbackSetProfiler",
     "CallbackSetProgress",
     "CallbackSetTB",
     "CallbackSetTerminateOnNaN",
