@@ -201,6 +201,8 @@ class CallbackSetCheckpoint(CallbackSetMonitor):
 
     def on_begin(self) -> None:
         ctx = self.ctx
+        if self.watches:  # before creating the folder: a wrong monitor leaves nothing behind
+            self.resolve_monitor()
         folder = resolve_path(self.path)
         resumed_from = getattr(ctx, "resumed_from", None)
         existing = checkpoint_files(folder)
@@ -216,8 +218,6 @@ class CallbackSetCheckpoint(CallbackSetMonitor):
         self.last_saved = getattr(ctx, "resumed_epoch", None)
         self.fingerprint = getattr(ctx, "run_fingerprint", None) or run_fingerprint(ctx)
         ctx.run_fingerprint = self.fingerprint  # type: ignore[attr-defined]
-        if self.watches:
-            self.resolve_monitor()
 
     def on_epoch_end(self) -> None:
         improved = self.watches and self._record_improvement()

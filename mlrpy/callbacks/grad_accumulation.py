@@ -76,7 +76,8 @@ class CallbackSetGradAccumulation(CallbackSet):
     batch norm), ``batch_size=b`` with ``steps=k`` trains the same weights as
     ``batch_size=k*b`` without accumulation, to float tolerance. The last batch of an epoch
     closes its group however short it is, as does a batch in which a callback sets
-    ``ctx.stop_epoch`` before the backward pass; groups never span epochs. ``ctx.loss`` and
+    ``ctx.stop_epoch`` before the backward pass; groups never span epochs, so the unfinished
+    group of an epoch that a callback ends after a batch's step (``time_limit``) is dropped. ``ctx.loss`` and
     ``ctx.last_loss`` stay each batch's own loss: the gradients, not the loss, are rescaled.
 
     In ``on_after_backward`` each batch's gradients are moved aside (so callbacks that run
