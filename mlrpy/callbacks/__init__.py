@@ -15,6 +15,7 @@ from mlrpy.callbacks.csv_logger import CallbackSetCSVLogger
 from mlrpy.callbacks.descriptor import TorchCallback, torch_callback
 from mlrpy.callbacks.early_stopping import CallbackSetEarlyStopping
 from mlrpy.callbacks.ema import CallbackSetEMA
+from mlrpy.callbacks.grad_accumulation import CallbackSetGradAccumulation
 from mlrpy.callbacks.gradient_clip import CallbackSetGradientClip
 from mlrpy.callbacks.history import CallbackSetHistory
 from mlrpy.callbacks.lr_cosine_annealing import CallbackSetLRCosineAnnealing
@@ -27,8 +28,10 @@ from mlrpy.callbacks.lr_reduce_on_plateau import CallbackSetLRReduceOnPlateau
 from mlrpy.callbacks.lr_scheduler import CallbackSetLRScheduler, as_lr_scheduler
 from mlrpy.callbacks.lr_step import CallbackSetLRStep
 from mlrpy.callbacks.mixed_precision import CallbackSetMixedPrecision
+from mlrpy.callbacks.mixup import CallbackSetMixup
 from mlrpy.callbacks.mlflow import CallbackSetMLflow
 from mlrpy.callbacks.monitor import CallbackSetMonitor
+from mlrpy.callbacks.profiler import CallbackSetProfiler
 from mlrpy.callbacks.progress import CallbackSetProgress
 from mlrpy.callbacks.registry import as_torch_callback, as_torch_callbacks, mlr_callbacks, t_clbk, t_clbks
 from mlrpy.callbacks.stages import EVALUATE_STAGES, STAGE_DOCS
@@ -57,6 +60,7 @@ __all__ = [
     "CallbackSetCheckpoint",
     "CallbackSetEMA",
     "CallbackSetEarlyStopping",
+    "CallbackSetGradAccumulation",
     "CallbackSetGradientClip",
     "CallbackSetHistory",
     "CallbackSetLRCosineAnnealing",
@@ -70,7 +74,9 @@ __all__ = [
     "CallbackSetLRStep",
     "CallbackSetMLflow",
     "CallbackSetMixedPrecision",
+    "CallbackSetMixup",
     "CallbackSetMonitor",
+    "CallbackSetProfiler",
     "CallbackSetProgress",
     "CallbackSetTB",
     "CallbackSetTerminateOnNaN",
