@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
-import numbers
 import os
 from typing import Any, ClassVar
 
@@ -22,7 +21,7 @@ from mlrpy.dictionary import suggest
 from mlrpy.errors import DataError, ParameterError
 from mlrpy.learners.classif import LearnerTorchClassif
 from mlrpy.learners.common import COMMON_PARAMS_DOC, SHARED_CONSTRAINTS, store_params
-from mlrpy.learners.constraints import AnyValue, Constraint, OneOf, is_path
+from mlrpy.learners.constraints import AnyValue, Constraint, Interval, OneOf, is_path
 from mlrpy.learners.module import LearnerTorchModule
 from mlrpy.learners.registry import register_learner
 
@@ -244,9 +243,8 @@ class LearnerTorchVision(LearnerTorchModule):
         shape = self.image_shape
         if shape is None:
             return None
-        if len(shape) != 3 or not all(
-            isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in shape
-        ):
+        positive = Interval(int, 1)
+        if not isinstance(shape, (tuple, list)) or len(shape) != 3 or not all(map(positive.accepts, shape)):
             raise ParameterError(
                 f"'image_shape' must be (channels, height, width) of positive ints, got {shape!r}"
             )

@@ -213,6 +213,13 @@ def test_image_too_small_for_the_architecture_is_a_data_error(fake_torchvision):
         vision(image_shape=(3, 2, 2)).fit(X, y)
 
 
+@pytest.mark.parametrize("shape", [(3, 6), (3, 6, 0), (3.0, 6, 6), (True, 6, 6), 108])
+def test_image_shape_must_be_three_positive_ints(fake_torchvision, shape):
+    X, y = images()
+    with pytest.raises(ParameterError, match=r"'image_shape' must be \(channels, height, width\)"):
+        vision(image_shape=shape).fit(X, y)
+
+
 def test_flat_rows_need_a_matching_image_shape(fake_torchvision):
     X, y = images()
     with pytest.raises(DataError, match="image_shape=.* has 75 values per image, but the rows have 108"):
