@@ -81,6 +81,26 @@ def test_model_saved_with_a_gpu_device_parameter_loads_and_predicts_on_the_cpu(i
         loaded.set_params(warm_start=True).fit(X, y)
 
 
+def test_model_whose_weights_were_on_a_gpu_loads_on_the_cpu_with_map_location(iris_xy, tmp_path, monkeypatch):
+    """A file written on ``cuda:1`` (its tensors recorded there), read where that GPU is missing."""
+    from mlrpy.fileformat import Encoder
+
+    X, y = iris_xy
+    learner = lrn("classif.mlp", epochs=1, device="cpu", random_state=0).fit(X, y)
+    learner.set_params(device="cuda:1")
+    real = Encoder._tensor
+    monkeypatch.setattr(Encoder, "_tensor", lambda self, value, where: {**real(self, value, where), "device": "cuda:1"})
+    path = tmp_path / "gpu.mlrpy"
+    learner.save(path)
+    monkeypatch.undo()
+    if not (torch.cuda.is_available() and torch.cuda.device_count() > 1):
+        with pytest.raises(ParameterError, match="map_location='cpu'"):
+            mlrpy.load(path)
+    loaded = mlrpy.load(path, map_location="cpu")
+    assert loaded.device == "cuda:1"
+    np.testing.assert_array_equal(loaded.predict_proba(X), learner.predict_proba(X))
+
+
 def test_torch_device_parameter_survives_save_and_load(iris_xy, tmp_path):
     X, y = iris_xy
     path = tmp_path / "model.mlrpy"
