@@ -34,6 +34,11 @@ from mlrpy.learners.torch_objects import (
     t_loss,
     t_opt,
 )
+from mlrpy.learners.vision import (
+    LearnerTorchClassifMobileNetV3Small,
+    LearnerTorchClassifResNet18,
+    LearnerTorchClassifVision,
+)
 
 __all__ = [
     "SHARED_CONSTRAINTS",
@@ -44,9 +49,12 @@ __all__ = [
     "LearnerTorchClassifFTTransformer",
     "LearnerTorchClassifFeatureless",
     "LearnerTorchClassifMLP",
+    "LearnerTorchClassifMobileNetV3Small",
     "LearnerTorchClassifModule",
+    "LearnerTorchClassifResNet18",
     "LearnerTorchClassifTabM",
     "LearnerTorchClassifTabResNet",
+    "LearnerTorchClassifVision",
     "LearnerTorchRegr",
     "LearnerTorchRegrFTTransformer",
     "LearnerTorchRegrFeatureless",

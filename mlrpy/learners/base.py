@@ -174,7 +174,7 @@ class LearnerTorch(Fitting):
         # validate="test" / "predefined" get their validation data only inside train(task)
         # or resample(); say it is there, as it will be then
         has_validation = self.validate is not None
-        descriptors = as_torch_callbacks(self.callbacks) + internal_callbacks(self, has_validation)
+        descriptors = internal_callbacks(self, has_validation) + as_torch_callbacks(self.callbacks)
         print_training_loop(self.id, descriptors)
 
     lr_find = lr_find  # the learning-rate range test, on a copy: see mlrpy.learners.lr_find

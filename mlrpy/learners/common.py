@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlrpy.learners.constraints import AnyValue, Boolean, Constraint, Interval, OneOf, Options, is_path
+from mlrpy.learners.constraints import (
+    AnyValue,
+    Boolean,
+    Constraint,
+    Device,
+    Interval,
+    OneOf,
+    Options,
+    is_path,
+)
 
 __all__ = ["COMMON_PARAMS_DOC", "DEVICES", "SHARED_CONSTRAINTS", "store_params"]
 
@@ -19,10 +28,10 @@ SHARED_CONSTRAINTS: dict[str, Constraint] = {
     "epochs": Interval(int, 0),
     "batch_size": Interval(int, 1),
     "optimizer": AnyValue("a registry key, a torch.optim class or t_opt(...)"),
-    "loss": AnyValue("None, a registry key or t_loss(...)"),
+    "loss": AnyValue("None, a registry key, a torch.nn loss class or instance, or t_loss(...)"),
     "callbacks": AnyValue("None, a TorchCallback, a registry key or a list of them"),
-    "device": Options(DEVICES),
-    "num_threads": Interval(int, 1),
+    "device": Device(DEVICES),
+    "num_threads": OneOf([Interval(int, 1)], none_ok=True),
     "random_state": AnyValue("None, an int or a numpy RandomState"),
     "shuffle": Boolean(),
     "eval_freq": Interval(int, 1),
@@ -55,12 +64,16 @@ COMMON_PARAMS_DOC = """
         optimizer: registry key (``"adam"``, ``"adamw"``, ``"sgd"``, ``"rmsprop"``,
             ``"adagrad"``), a ``torch.optim`` class or ``t_opt(...)``; its parameters are
             ``opt.<param>``.
-        loss: registry key or ``t_loss(...)``; ``None`` uses ``cross_entropy`` for
-            classification and ``mse`` for regression; parameters are ``loss.<param>``.
+        loss: registry key, ``t_loss(...)`` (parameters ``loss.<param>``), a ``torch.nn`` loss
+            class or a loss instance (each fit uses a deep copy of it); ``None`` uses
+            ``cross_entropy`` for classification and ``mse`` for regression.
         callbacks: list of ``TorchCallback`` objects or registry keys; parameters are
             ``cb.<id>.<param>``.
-        device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"`` or ``"mps"``.
-        num_threads: torch CPU threads used while training and predicting.
+        device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"``
+            (the N-th GPU), ``"mps"`` or a ``torch.device``; a device this machine lacks is a
+            ``ParameterError`` when training starts.
+        num_threads: torch CPU threads used while training and predicting; ``None`` (the
+            default) leaves torch's own setting (``torch.set_num_threads``) alone.
         random_state: ``None`` draws a seed (recorded in ``model.seed``); an int reproduces.
         shuffle: reshuffle the training rows every epoch.
         eval_freq: evaluate every ``eval_freq`` epochs (the last epoch always evaluates).

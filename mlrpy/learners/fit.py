@@ -173,7 +173,7 @@ class Fitting(LearnerContract):
                 f"fit(X, y) use a fraction or pass validation_data=(X_valid, y_valid)"
             )
         has_validation = self.validate is not None or validation_data is not None
-        callbacks = as_torch_callbacks(self.callbacks) + internal_callbacks(self, has_validation)
+        callbacks = internal_callbacks(self, has_validation) + as_torch_callbacks(self.callbacks)
         resumed = find_resume_checkpoint(self.resume, callbacks)
         previous = getattr(self, "model_", None) if self.warm_start and resumed is None else None
         return _RunSetup(as_torch_optimizer(self.optimizer), loss, callbacks, resumed, previous)
