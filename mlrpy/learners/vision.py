@@ -239,9 +239,9 @@ class LearnerTorchVision(LearnerTorchModule):
     def deep_descriptors(self) -> dict[str, Any]:
         return super(LearnerTorchModule, self).deep_descriptors()  # no module.<arg> parameters
 
-    def _image_shape(self, n_features: int) -> tuple[int, int, int] | None:
+    def _image_shape(self, n_features: int | None) -> tuple[int, int, int] | None:
         shape = self.image_shape
-        if shape is None:
+        if shape is None or n_features is None:  # None: image tensors, used as they come
             return None
         positive = Interval(int, 1)
         if not isinstance(shape, (tuple, list)) or len(shape) != 3 or not all(map(positive.accepts, shape)):
@@ -255,7 +255,7 @@ class LearnerTorchVision(LearnerTorchModule):
             )
         return (int(shape[0]), int(shape[1]), int(shape[2]))
 
-    def _build_network(self, n_features: int, n_outputs: int) -> nn.Module:
+    def _build_network(self, n_features: int | None, n_outputs: int) -> nn.Module:
         models = torchvision_models()
         available = list(models.list_models(module=models))
         if self.architecture not in available:
