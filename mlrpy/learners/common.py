@@ -42,6 +42,10 @@ SHARED_CONSTRAINTS: dict[str, Constraint] = {
         [Boolean()], description="None, True/False or a folder path", none_ok=True, extra=is_path
     ),
     "on_nonfinite": Options(("raise", "warn", "ignore")),
+    "num_workers": Interval(int, 0),
+    "pin_memory": Boolean(),
+    "drop_last": Boolean(),
+    "batch_size_predict": OneOf([Interval(int, 1)], none_ok=True),
 }
 
 COMMON_PARAMS_DOC = """
@@ -77,6 +81,13 @@ COMMON_PARAMS_DOC = """
         on_nonfinite: what a NaN or infinite training loss does: ``"raise"`` a
             ``DivergenceError`` (the learner keeps its previous state), ``"warn"`` (stop, keep
             the last finite weights and warn) or ``"ignore"``.
+        num_workers: worker processes that load a Dataset's items (0: in the main process);
+            in-memory data never needs them.
+        pin_memory: page-lock a Dataset's batches before they go to a CUDA device.
+        drop_last: leave out the last training batch of an epoch when it is smaller than
+            ``batch_size``.
+        batch_size_predict: rows per batch in validation, ``evaluate`` and ``predict``;
+            ``None`` uses ``batch_size`` (a table's ``predict`` then uses at least 1024).
 """
 
 

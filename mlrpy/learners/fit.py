@@ -12,7 +12,7 @@ import copy
 import numbers
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -24,7 +24,7 @@ from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.context import ContextTorch
 from mlrpy.errors import ParameterError
 from mlrpy.learners.contract import LearnerContract
-from mlrpy.learners.data import TensorLoader, check_weighted_loss
+from mlrpy.learners.data import check_weighted_loss
 from mlrpy.learners.features import FeatureInfo
 from mlrpy.learners.inputs import (
     check_features,
@@ -38,6 +38,7 @@ from mlrpy.learners.loop import collect_states, train_loop
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.resume import ResumePoint, find_resume_checkpoint
 from mlrpy.learners.runtime import array_tasks, feature_names, resolve_device, torch_threads
+from mlrpy.learners.sources import RunData, check_forward_args, input_kind, make_loader, prepare_inputs
 from mlrpy.learners.torch_objects import TorchLoss, TorchOptimizer, as_torch_loss, as_torch_optimizer
 from mlrpy.measures import resolve_measures
 
@@ -59,24 +60,6 @@ class _RunSetup:
     callbacks: list[TorchCallback]
     resumed: ResumePoint | None
     previous: TorchModel | None
-
-
-@dataclass
-class _RunData:
-    """Tensors on the device, the seed and the tasks the callbacks see."""
-
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_valid: torch.Tensor | None
-    y_valid: torch.Tensor | None
-    seed: int
-    device: torch.device
-    task_train: Any
-    task_valid: Any
-    #: sample weights of the training rows; ``None`` trains unweighted
-    weight_train: torch.Tensor | None = None
-    #: the encoder's state (``TableEncoder.to_dict()``) when the table has categorical columns
-    encoding: dict[str, Any] | None = None
 
 
 class Fitting(LearnerContract):
@@ -200,9 +183,22 @@ class Fitting(LearnerContract):
         task_train: Any,
         task_valid: Any,
         sample_weight: Any = None,
-    ) -> _RunData:
+    ) -> RunData:
         """Check and encode the data, hold out validation rows, move tensors to the device."""
         previous, resumed = setup.previous, setup.resumed
+        if resumed is not None:
+            seed = int(resumed.payload["seed"])
+        elif previous is not None:
+            # a continued run gets a fresh but reproducible seed, so it does not replay run one
+            seed = (previous.seed + previous.epochs + 1) % 2**31
+        else:
+            seed = self._draw_seed()
+        device = resolve_device(self.device)
+        if input_kind(X) != "table" or getattr(self, "ingress", None) is not None:
+            data = prepare_inputs(self, X, y, validation_data, sample_weight, seed, device, previous is None)
+            if data.input_origin == "ingress" and not isinstance(self.validate, float):
+                data.task_train, data.task_valid = task_train, task_valid
+            return data
         X_arr, y_arr, weights, encoder = check_training_data(self, X, y, sample_weight, previous)
         if previous is None:
             self.feature_info_ = (
@@ -212,14 +208,6 @@ class Fitting(LearnerContract):
         if weights is not None:
             self._check_weighted_target(y_enc, weights)
         labels = self._decode_target(y_enc) if task_train is None else None
-        if resumed is not None:
-            seed = int(resumed.payload["seed"])
-        elif previous is not None:
-            # a continued run gets a fresh but reproducible seed, so it does not replay run one
-            seed = (previous.seed + previous.epochs + 1) % 2**31
-        else:
-            seed = self._draw_seed()
-        device = resolve_device(self.device)
 
         X_valid: Any = None
         y_valid: Any = None
@@ -247,38 +235,40 @@ class Fitting(LearnerContract):
             row_ids = task_train.row_ids
             task_valid = task_train.clone().filter([row_ids[i] for i in valid_positions])
             task_train = task_train.clone().filter([row_ids[i] for i in train_positions])
-        return _RunData(
+        return RunData.on_device(
+            device, y_enc, y_valid, weights,
             x_train=torch.from_numpy(X_arr).to(device),
-            y_train=y_enc.to(device),
             x_valid=None if X_valid is None else torch.as_tensor(X_valid).to(device),
-            y_valid=None if y_valid is None else y_valid.to(device),
             seed=seed,
-            device=device,
             task_train=task_train,
             task_valid=task_valid,
-            weight_train=None if weights is None else torch.from_numpy(weights.astype(np.float32)).to(device),
             encoding=None if encoder is None else encoder.to_dict(),
+            n_features=X_arr.shape[1],
         )
 
     def _check_weighted_target(self, y: torch.Tensor, weights: np.ndarray) -> None:
         """A hook for the task types: refuse weights that leave the target degenerate."""
 
-    def _build_run(self, data: _RunData, setup: _RunSetup) -> tuple[ContextTorch, list[CallbackSet]]:
+    def _build_run(self, data: RunData, setup: _RunSetup) -> tuple[ContextTorch, list[CallbackSet]]:
         """The network, optimizer, loss, loaders and fresh callback instances of one run."""
         previous, device = setup.previous, data.device
         if previous is not None:  # a copy: a failing continuation must not touch the old model
             network = copy.deepcopy(previous.network).to(device)
         else:
-            network = self._build_network(data.x_train.shape[1], self._n_outputs()).to(device)
+            # None only for a dict input, which only the module learner (typed for it) takes
+            n_features = cast(int, data.n_features)
+            network = self._build_network(n_features, self._n_outputs()).to(device)
             self._init_network(network, data.y_train)
+        if data.input_names is not None:
+            check_forward_args(self, network, data.input_names, data.input_origin)
         loader_valid = None
         if data.x_valid is not None and data.y_valid is not None:
-            loader_valid = TensorLoader(data.x_valid, data.y_valid, self.batch_size)
+            loader_valid = make_loader(self, data.x_valid, data.y_valid, device, data.seed)
         loss_fn = setup.loss.generate().to(device)
         if data.weight_train is not None:
             check_weighted_loss(loss_fn, setup.loss.id, self.id)
-        train_loader = TensorLoader(
-            data.x_train, data.y_train, self.batch_size, bool(self.shuffle), weight=data.weight_train
+        train_loader = make_loader(
+            self, data.x_train, data.y_train, device, data.seed, train=True, weight=data.weight_train
         )
         ctx = ContextTorch(
             learner=self,

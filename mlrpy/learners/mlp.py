@@ -168,6 +168,10 @@ class LearnerTorchMLP(LearnerTorch):
         warm_start: bool = False,
         resume: Any = None,
         on_nonfinite: str = "raise",
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        batch_size_predict: int | None = None,
     ) -> None:
         store_params(self, locals())
 
