@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 #: mlr3's names of the feature types mlrpy knows how to feed to a network
-FEATURE_TYPES = ("numeric", "integer", "logical", "factor", "ordered")
+FEATURE_TYPES = ("numeric", "integer", "logical", "factor", "ordered", "lazy_tensor")
 #: the feature types whose values are levels rather than numbers
 CATEGORICAL_TYPES = ("factor", "ordered")
 
