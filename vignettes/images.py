@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -122,7 +123,9 @@ except ImportError:  # torchvision is optional (the extra mlrpy[vision])
 if torchvision is not None and "classif.resnet18" in mlr_learners:
     print("torchvision", torchvision.__version__)
     resnet = lrn("classif.resnet18", epochs=1, batch_size=64, random_state=1)
-    small = train_task.clone().filter(list(range(256)))
+    # ResNet-18 expects three channels: the grey channel is repeated, lazily
+    rgb = augmented[:256].map(lambda image: image.expand(3, -1, -1))
+    small = as_task_classif(pd.DataFrame({"image": rgb, "class": task.truth()[:256]}), target="class")
     resnet.train(small)
     print("resnet18 trained on", small.nrow, "images")
 else:
