@@ -146,7 +146,9 @@ class ImageFiles:
         path = self.paths[i]
         try:
             image = image_module.open(path)
-        except (OSError, ValueError) as err:  # missing, unreadable or not an image
+        except FileNotFoundError as err:
+            raise DataError(f"image file '{path}' does not exist") from err
+        except (OSError, ValueError) as err:  # unreadable or not an image
             raise DataError(f"image file '{path}' cannot be read: {err}") from err
         mode = image.mode
         if mode == "1":

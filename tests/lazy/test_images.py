@@ -49,7 +49,7 @@ def test_a_missing_file_fails_when_loaded_naming_the_file_and_the_row(tmp_path):
     good = write_png(tmp_path / "good.png", np.zeros((2, 2), dtype=np.uint8))
     lt = as_lazy_tensor([good, tmp_path / "gone.png"])  # construction reads nothing
     assert torch.equal(lt[0], torch.zeros(1, 2, 2))
-    with pytest.raises(DataError, match=r"row 1: image file '.*gone\.png' cannot be read") as info:
+    with pytest.raises(DataError, match=r"row 1: image file '.*gone\.png' does not exist") as info:
         lt.materialize()
     assert isinstance(info.value.__cause__, FileNotFoundError)
     with pytest.raises(DataError, match=r"row 0: image file '.*gone\.png'"):
