@@ -36,6 +36,15 @@ class TwoInputs(nn.Module):
         return self.head(torch.cat([self.image(x), self.num(num)], dim=1))
 
 
+class IrisNet(nn.Module):
+    def __init__(self, n_features: int, n_outputs: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(n_features, n_outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
+
+
 def shift(image: torch.Tensor) -> torch.Tensor:
     """A random shift by at most one pixel: an augmentation on one element."""
     dy, dx = torch.randint(-1, 2, (2,)).tolist()
@@ -125,3 +134,34 @@ def test_a_missing_element_is_a_data_error_naming_the_column():
     df = pd.DataFrame({"x": lt, "y": ["a", "b"] * 3})
     with pytest.raises(DataError, match=r"column 'x' has missing values at positions \[5\]"):
         lrn("classif.module", module=nn.Linear(4, 2), epochs=1).train(as_task_classif(df, target="y"))
+
+
+def test_callbacks_see_the_task_and_validation_evaluation_and_save_load_work(tmp_path):
+    import mlrpy
+
+    seen = []
+    spy = mlrpy.torch_callback("spy", on_begin=lambda self: seen.append(self.ctx.task_train))
+    task = tsk("lazy_iris")
+    trained = lrn("classif.module", module=IrisNet, epochs=2, callbacks=[spy], random_state=0).train(task)
+    assert [(t.id, t.nrow, t.feature_names) for t in seen] == [("lazy_iris", 150, ["x"])]
+    assert set(trained.evaluate(task, measures=["classif.acc"])) >= {"classif.acc"}
+    held_out = lrn("classif.module", module=IrisNet, epochs=2, validate=0.2, measures_valid=["classif.acc"],
+                   callbacks=["history"], random_state=0).train(task)
+    assert len(held_out.model.callbacks["history"]["valid.classif.acc"]) == 2
+    held_out.save(tmp_path / "lazy.pt")
+    restored = mlrpy.load(tmp_path / "lazy.pt", trusted=[IrisNet])
+    assert (restored.predict(task).response == held_out.predict(task).response).all()
+
+
+def test_random_maps_repeat_under_random_state_with_worker_processes():
+    task = tsk("lazy_iris")
+    data = task.data()
+    noisy = data.assign(x=data["x"].array.map(lambda x: x + 0.1 * torch.randn_like(x)))
+    noisy_task = as_task_classif(noisy, target="class")
+
+    def weights(workers: int) -> list[torch.Tensor]:
+        learner = lrn("classif.module", module=IrisNet, epochs=2, batch_size=50, num_workers=workers, random_state=3)
+        return [p.detach().clone() for p in learner.train(noisy_task).model.network.parameters()]
+
+    first, again = weights(2), weights(2)
+    assert all(torch.equal(a, b) for a, b in zip(first, again))
