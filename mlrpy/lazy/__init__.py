@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from mlrpy.errors import DataError
@@ -31,7 +32,7 @@ def as_lazy_tensor(obj: Any) -> LazyTensor:
       in [0, 1]; mode ``"L"`` has 1 channel, ``"RGB"`` 3, ``"RGBA"`` 4. A missing or broken
       file raises :class:`~mlrpy.errors.DataError` naming the file and the row when loaded.
 
-    A :class:`LazyTensor` is returned as it is.
+    A :class:`LazyTensor`, or a pandas Series holding one, gives that lazy tensor.
 
     Example:
         >>> import numpy as np
@@ -42,6 +43,8 @@ def as_lazy_tensor(obj: Any) -> LazyTensor:
         >>> as_lazy_tensor(["a.png", "b.png"])  # doctest: +ELLIPSIS
         <LazyTensor: 2 rows, element shape unknown>
     """
+    if isinstance(obj, pd.Series) and isinstance(obj.array, LazyTensor):
+        obj = obj.array
     if isinstance(obj, LazyTensor):
         return obj
     if isinstance(obj, torch.Tensor):

@@ -121,3 +121,22 @@ def test_digits_images_are_the_digits_scaled_to_0_1():
     pixels = tsk("digits").data(cols=tsk("digits").feature_names).to_numpy()
     assert float(images.min()) == 0.0 and float(images.max()) == 1.0
     assert np.allclose(images.reshape(len(images), 64).numpy(), pixels / 16.0)
+
+
+def test_series_map_stays_lazy_and_a_series_converts_back(lt):
+    series = pd.Series(lt)
+    mapped = series.map(torch.neg)
+    assert isinstance(mapped.array, LazyTensor) and mapped.array.source is lt.source
+    assert torch.equal(mapped.iloc[3], -lt[3])
+    assert as_lazy_tensor(series) is series.array
+
+
+def test_a_list_of_tensors_becomes_a_lazy_column_with_missing_values():
+    values = pd.array([torch.ones(2), None, torch.zeros(2)], dtype="lazy_tensor")
+    assert isinstance(values, LazyTensor) and values.isna().tolist() == [False, True, False]
+    assert torch.equal(values[2], torch.zeros(2))
+
+
+def test_the_repr_of_a_lazy_tensor_does_not_fail_on_a_missing_file(tmp_path):
+    df = pd.DataFrame({"x": as_lazy_tensor([tmp_path / "gone.png"])})
+    assert "lazy_tensor" in str(df.dtypes) and "unknown" in repr(df["x"].array)
