@@ -88,7 +88,7 @@ class Fitting(LearnerContract):
         sample_weight: Any = None,
         validation_data: tuple[Any, Any] | None = None,
     ) -> Any:
-        """Train on arrays or DataFrames (scikit-learn); returns the learner.
+        """Train on arrays, DataFrames or a torch ``Dataset`` (scikit-learn); returns the learner.
 
         A DataFrame may hold categorical columns (``category``, ``str`` or ``object``
         dtype), which are encoded as level codes and embedded by the tabular networks; see
@@ -97,8 +97,11 @@ class Fitting(LearnerContract):
         far, with the callback states collected up to then and ``model.interrupted`` set.
 
         Args:
-            X: features, shape (n_samples, n_features).
-            y: targets.
+            X: features, shape (n_samples, n_features); for ``module`` learners also an N-D
+                array or a dict of arrays; any learner takes a map-style ``Dataset`` of
+                ``(x, y)`` items or of ``x`` items with ``y`` given (see
+                :mod:`mlrpy.learners.sources`).
+            y: targets (``None`` for a Dataset of ``(x, y)`` items).
             sample_weight: optional non-negative weight per row. Each batch's loss is the
                 weighted mean of the per-row losses, ``sum(w * l) / sum(w)`` (the weighted
                 sum for a loss with ``reduction="sum"``), so a weight of 2 counts a row twice.
