@@ -100,6 +100,12 @@ class LazyTensor(ExtensionArray, torch.utils.data.Dataset):
     the elements' shapes differ); ``lt[i]`` loads element ``i`` as a tensor; ``lt[rows]``
     (a slice, positions or a boolean mask) is a lazy tensor over the same source.
 
+    Args:
+        source: what the elements are loaded from (see :mod:`mlrpy.lazy.sources`).
+        index: the position in ``source`` of each row, ``-1`` for a missing row; default
+            every element of ``source`` in order.
+        maps: functions applied in order to each element when it is loaded.
+
     Example:
         >>> import torch
         >>> from mlrpy import as_lazy_tensor
