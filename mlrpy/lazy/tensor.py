@@ -317,10 +317,14 @@ class LazyTensor(ExtensionArray, torch.utils.data.Dataset):
 
     @classmethod
     def _concat_same_type(cls, to_concat: Sequence[LazyTensor]) -> LazyTensor:
-        first = to_concat[0]
-        if all(t._source is first._source and t._maps == first._maps for t in to_concat):
-            return first._like(np.concatenate([t._index for t in to_concat]))
-        return cls(_Concatenated(to_concat))
+        index = np.concatenate([t._index for t in to_concat])
+        present = [t for t in to_concat if not t.isna().all()]  # all-missing parts refer to nothing
+        first = present[0] if present else to_concat[0]
+        if all(t._source is first._source and t._maps == first._maps for t in present):
+            return first._like(index)
+        positions = np.arange(len(index), dtype=np.int64)
+        positions[index == _MISSING] = _MISSING
+        return cls(_Concatenated(to_concat), positions)
 
     @property
     def nbytes(self) -> int:

@@ -51,6 +51,17 @@ def test_concatenating_different_sources_loads_each_from_its_own(lt):
     assert torch.equal(both.materialize(), torch.cat([lt.materialize([0, 1]), torch.ones(2, 4)]))
 
 
+def test_concatenating_frames_without_the_column_adds_missing_rows_and_keeps_references(lt):
+    with_column = pd.DataFrame({"x": lt[:2]})
+    without = pd.DataFrame({"other": [1.0]})
+    both = pd.concat([with_column, without], ignore_index=True)
+    assert both["x"].isna().tolist() == [False, False, True] and column(both).source is lt.source
+    other = pd.DataFrame({"x": as_lazy_tensor(torch.zeros(1, 4))})
+    mixed = pd.concat([with_column, without, other], ignore_index=True)
+    assert mixed["x"].isna().tolist() == [False, False, True, False]
+    assert torch.equal(mixed["x"].iloc[3], torch.zeros(4)) and torch.equal(mixed["x"].iloc[1], lt[1])
+
+
 def test_reindexing_makes_missing_rows_that_isna_sees(lt):
     series = pd.Series(lt).reindex([0, 10, 2])
     assert series.isna().tolist() == [False, True, False]
