@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlrpy import DataError, LazyTensor, LazyTensorDtype, as_lazy_tensor, as_task_classif, lrn, rsmp, tsk
 from mlrpy.columns import feature_type
@@ -151,3 +153,16 @@ def test_a_list_of_tensors_becomes_a_lazy_column_with_missing_values():
 def test_the_repr_of_a_lazy_tensor_does_not_fail_on_a_missing_file(tmp_path):
     df = pd.DataFrame({"x": as_lazy_tensor([tmp_path / "gone.png"])})
     assert "lazy_tensor" in str(df.dtypes) and "unknown" in repr(df["x"].array)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 5), max_size=6), min_size=1, max_size=3))
+def test_repeated_iloc_on_a_frame_takes_the_composed_rows_by_reference(selections):
+    data = torch.arange(12.0).reshape(6, 2)
+    lt = as_lazy_tensor(data)
+    frame = pd.DataFrame({"x": lt, "row": np.arange(6)})
+    for rows in selections:
+        frame = frame.iloc[[r for r in rows if r < len(frame)]]
+    assert column(frame).source is lt.source
+    expected = data[frame["row"].to_numpy()] if len(frame) else torch.empty(0, 2)
+    assert torch.equal(column(frame).materialize(), expected)
