@@ -164,5 +164,5 @@ def test_repeated_iloc_on_a_frame_takes_the_composed_rows_by_reference(selection
     for rows in selections:
         frame = frame.iloc[[r for r in rows if r < len(frame)]]
     assert column(frame).source is lt.source
-    expected = data[frame["row"].to_numpy()] if len(frame) else torch.empty(0, 2)
+    expected = data[frame["row"].tolist()] if len(frame) else torch.empty(0, 2)
     assert torch.equal(column(frame).materialize(), expected)
