@@ -66,7 +66,9 @@ class LearnerTorch(Fitting):
           ``mlr_learners.add(_key, factory)`` in its module (see
           :func:`mlrpy.learners.registry.register_learner`);
         - optionally ``feature_types: ClassVar[tuple[str, ...]]``, the column types it
-          accepts (see below), if fewer than all.
+          accepts (see below), if fewer than all;
+        - optionally ``accepts_tensors: ClassVar[bool] = True`` when its network takes N-D
+          arrays and dicts of inputs (see :mod:`mlrpy.learners.sources`).
 
         The task-type classes provide ``task_type``, ``_default_loss``, ``_predict_types``
         and the hooks ``_encode_target(y, fit) -> Tensor``, ``_n_outputs() -> int``,

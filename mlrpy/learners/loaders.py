@@ -203,11 +203,19 @@ class DatasetLoader:
 
     def __iter__(self) -> Iterator[Batch]:
         y, w, device = self.y, self.weight, self.device
-        for x, index in self.loader:
-            index = index.to(device)
-            yield Batch(
-                to_device(x, device, self.pin),
-                None if y is None else y.index_select(0, index),
-                index,
-                None if w is None else w.index_select(0, index),
-            )
+        try:
+            for x, index in self.loader:
+                index = index.to(device)
+                yield Batch(
+                    to_device(x, device, self.pin),
+                    None if y is None else y.index_select(0, index),
+                    index,
+                    None if w is None else w.index_select(0, index),
+                )
+        except DataError as err:
+            # from a worker, torch re-raises the error with the worker's traceback in front
+            # of its message; keep the message alone, which names the items
+            message = str(err).rstrip().splitlines()[-1]
+            if message == str(err):
+                raise
+            raise DataError(message.removeprefix(f"{DataError.__module__}.DataError: ")) from err

@@ -165,10 +165,12 @@ def test_validation_data_takes_every_form(form):
     assert learner.model.internal_valid_scores["loss"] == pytest.approx(expected, rel=1e-5)
 
 
-def test_items_of_different_shapes_are_an_error_naming_them():
+@pytest.mark.parametrize("workers", [0, 2])
+def test_items_of_different_shapes_are_an_error_naming_them(workers):
     items = [(torch.zeros(C, H, H), 0), (torch.zeros(C, H, H), 1), (torch.zeros(C, H + 1, H), 0)]
-    with pytest.raises(DataError, match=r"items 0 and 2 .*\(2, 4, 4\) and \(2, 5, 4\)"):
-        cnn(batch_size=3, shuffle=False).fit(Pairs([i[0] for i in items], [i[1] for i in items]), None)
+    data = Pairs([i[0] for i in items], [i[1] for i in items])
+    with pytest.raises(DataError, match=r"^Dataset items 0 and 2 .*\(2, 4, 4\) and \(2, 5, 4\)"):
+        cnn(batch_size=3, shuffle=False, num_workers=workers).fit(data, None)
 
 
 def test_a_tabular_learner_refuses_nd_arrays_and_datasets_of_images():
