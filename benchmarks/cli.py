@@ -13,7 +13,8 @@ f. peak memory (RSS) of a, b and c, each in its own subprocess;
 g. fit time of a and b as the number of rows doubles (10k to 160k);
 h. paired: mlrpy against raw fused alone, ratio within each pair, every batch size;
 i. the Dataset path: mlrpy on a Dataset of 3x32x32 images with a small CNN against a
-   hand-written ``DataLoader`` loop, ``num_workers`` 0 and 2, paired (``--image-rows``).
+   hand-written ``DataLoader`` loop, ``num_workers`` 0 and 2, paired (``--image-rows``);
+k. peak memory of training on PNG files: a lazy tensor column vs a hand-written Dataset loop.
 
 The Markdown report is printed and written, with a PNG chart and the raw numbers as JSON,
 to ``--out`` (default ``benchmarks/results/``), each file atomically.
@@ -35,6 +36,7 @@ import torch
 from benchmarks.chart import plot
 from benchmarks.datasets import section_datasets
 from benchmarks.gpu import NO_GPU_FALLBACK_LINE, NO_GPU_LINE, section_cuda_sync
+from benchmarks.lazy_images import section_lazy_images
 from benchmarks.memory import memory_child, section_memory
 from benchmarks.report import environment, load_average, render
 from benchmarks.sections import (
@@ -153,6 +155,8 @@ def run_sections(cfg: Config, with_skorch: bool, skorch_ok: bool) -> dict[str, A
         results["memory"] = section_memory(cfg, skorch_ok)
     if "g" in cfg.sections:
         results["scaling"] = section_scaling(cfg)
+    if "k" in cfg.sections:
+        results["lazy_images"] = section_lazy_images(cfg)
     if cfg.device == "cuda":
         results["cuda_sync"] = section_cuda_sync(cfg)
     return results

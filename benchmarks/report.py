@@ -18,6 +18,7 @@ import torch
 
 import mlrpy
 from benchmarks.gpu import NO_GPU_LINE
+from benchmarks.lazy_images import lazy_images_table
 from benchmarks.task import (
     CEILING_FIT,
     HIDDEN,
@@ -379,6 +380,7 @@ def render(results: dict[str, Any], cfg: Config) -> str:
         ("fit", _fit_table), ("paired", _paired_table), ("callbacks", _callbacks_table),
         ("predict", _predict_table), ("memory", _memory_table),
         ("scaling", lambda rows: _scaling_table(rows, cfg.epochs)), ("datasets", _datasets_table),
+        ("lazy_images", lazy_images_table),
     ]
     for key, table in parts:
         if results.get(key):
