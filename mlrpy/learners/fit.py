@@ -296,8 +296,9 @@ class Fitting(LearnerContract):
             resumed_from=setup.resumed.folder if setup.resumed is not None else None,
             measures_train=self._training_measures(self.measures_train),
             measures_valid=self._training_measures(self.measures_valid),
-            encoding=data.encoding,  # for callbacks that save the model before fit has finished
         )
+        # for callbacks that save the model before fit has finished (mlflow)
+        ctx.snapshot_model = partial(self._finish_model, ctx, data=data)
         if data.make_tasks is not None:
             ctx.defer_tasks(data.make_tasks)
         return ctx, [tc.generate() for tc in setup.callbacks]

@@ -241,7 +241,8 @@ def apply_ingress(learner: Any, X: Any) -> Any:
             raise DataError(
                 f"Learner '{learner.id}': ingress '{name}' needs numeric columns, but {other} are not"
             )
-        out[name] = torch.from_numpy(block.to_numpy(dtype=np.float32))
+        # a read-only view (pandas copy-on-write) is copied: torch warns about non-writable memory
+        out[name] = torch.from_numpy(np.require(block.to_numpy(dtype=np.float32), requirements="W"))
     return out
 
 
