@@ -126,11 +126,30 @@ def encode_object(value: Any, enc: Encoder, where: str) -> Any:
         return _encode_measure(value, enc, where)
     if isinstance(value, np.random.RandomState):
         return {TAG: "random_state", "state": enc.encode(value.get_state(), where)}
+    if isinstance(value, torch.nn.modules.loss._Loss):
+        return _encode_loss_object(value, enc, where)
     if isinstance(value, type):
         return _reference(value)
     if is_named(value):
         return _reference(value, "function")
     return NotImplemented
+
+
+def _encode_loss_object(loss: torch.nn.Module, enc: Encoder, where: str) -> Any:
+    """A torch loss object (``loss=nn.CrossEntropyLoss(label_smoothing=0.1)``) as its class,
+    its settings (the plain attributes its constructor stored) and its buffers (``weight``,
+    ``pos_weight``); rebuilt by calling the class without arguments and restoring both."""
+    settings = {
+        k: v for k, v in vars(loss).items()
+        if not k.startswith("_") and k != "training" and (v is None or isinstance(v, (bool, int, float, str)))
+    }
+    buffers = {k: v for k, v in loss._buffers.items() if v is not None}
+    return {
+        TAG: "loss_object",
+        "class": _reference(type(loss)),
+        "settings": enc.encode(settings, f"{where}.settings"),
+        "buffers": enc.encode(buffers, f"{where}.buffers"),
+    }
 
 
 def save(learner: Any, path: str | os.PathLike[str]) -> None:
@@ -166,6 +185,8 @@ class _ObjectDecoder:
             return self._callback(node, dec)
         if tag in ("optimizer", "loss"):
             return self._descriptor(tag, node, dec)
+        if tag == "loss_object":
+            return self._loss_object(node, dec)
         if tag == "measure":
             return self._measure(node, dec)
         if tag == "random_state":
@@ -193,6 +214,20 @@ class _ObjectDecoder:
         tc.weight = node.get("weight")
         tc.set_values(**dec.decode(node["values"]))
         return tc
+
+    def _loss_object(self, node: dict[str, Any], dec: Decoder) -> torch.nn.Module:
+        cls = dec.decode(node["class"])
+        if not (isinstance(cls, type) and issubclass(cls, torch.nn.modules.loss._Loss)):
+            raise ValueError(f"loss class {type_path(cls)} is not a torch loss")
+        try:
+            loss = cls()
+        except TypeError as err:  # a loss whose constructor needs arguments
+            raise ValueError(f"loss class {type_path(cls)} needs constructor arguments: {err}") from err
+        for name, value in dec.decode(node["settings"]).items():
+            setattr(loss, name, value)
+        for name, tensor in dec.decode(node["buffers"]).items():
+            loss._buffers[name] = tensor
+        return loss
 
     def _descriptor(self, tag: str, node: dict[str, Any], dec: Decoder) -> Any:
         from mlrpy.learners.torch_objects import TorchLoss, TorchOptimizer, mlr_losses, mlr_optimizers

@@ -282,3 +282,21 @@ def test_optimizer_that_is_not_a_torch_optimizer_is_refused(iris_xy):
     X, y = iris_xy
     with pytest.raises(ParameterError, match="not a torch.optim.Optimizer subclass"):
         lrn("classif.mlp", epochs=1, optimizer=torch.nn.Linear).fit(X, y)
+
+
+def test_loss_instance_survives_save_and_load(iris_xy, tmp_path):
+    """A learner trained with a torch loss object saves and loads like any other: the loss
+    comes back with its settings and its class weights, and the model predicts the same."""
+    X, y = iris_xy
+    loss = torch.nn.CrossEntropyLoss(label_smoothing=0.1, weight=torch.tensor([1.0, 2.0, 0.5]))
+    learner = lrn("classif.mlp", epochs=2, random_state=0, loss=loss).fit(X, y)
+    learner.save(tmp_path / "model.pt")
+    loaded = mlrpy.load(tmp_path / "model.pt")
+    assert type(loaded.loss) is torch.nn.CrossEntropyLoss
+    assert loaded.loss.label_smoothing == 0.1 and loaded.loss.reduction == "mean"
+    torch.testing.assert_close(loaded.loss.weight, loss.weight)
+    np.testing.assert_array_equal(loaded.predict_proba(X), learner.predict_proba(X))
+    # it trains on as the original would
+    loaded.set_params(warm_start=True, epochs=1)
+    learner.set_params(warm_start=True, epochs=1)
+    np.testing.assert_allclose(loaded.fit(X, y).predict_proba(X), learner.fit(X, y).predict_proba(X))
