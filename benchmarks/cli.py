@@ -11,7 +11,10 @@ d. mlrpy with 0, 10 and 50 no-op callbacks that implement every training stage;
 e. prediction: mlrpy ``predict_proba`` vs a raw ``no_grad`` loop over the same network;
 f. peak memory (RSS) of a, b and c, each in its own subprocess;
 g. fit time of a and b as the number of rows doubles (10k to 160k);
-h. paired: mlrpy against raw fused alone, ratio within each pair, every batch size.
+h. paired: mlrpy against raw fused alone, ratio within each pair, every batch size;
+i. a 100k-row table with 5 categorical columns: ``classif.mlp`` vs a hand-written loop with
+   the same embedding network;
+j. FT-Transformer seconds per epoch: ``classif.ft_transformer`` vs its module in a hand loop.
 
 The Markdown report is printed and written, with a PNG chart and the raw numbers as JSON,
 to ``--out`` (default ``benchmarks/results/``), each file atomically.
@@ -42,6 +45,7 @@ from benchmarks.sections import (
     section_scaling,
     warm_up,
 )
+from benchmarks.tables import section_ft, section_table
 from benchmarks.task import DEFAULT_OUT, MAX_REPEATS, SECTIONS, Config, log
 from benchmarks.variants import skorch_available
 from mlrpy.io import atomic_write
@@ -144,6 +148,10 @@ def run_sections(cfg: Config, with_skorch: bool, skorch_ok: bool) -> dict[str, A
         results["memory"] = section_memory(cfg, skorch_ok)
     if "g" in cfg.sections:
         results["scaling"] = section_scaling(cfg)
+    if "i" in cfg.sections:
+        results["table"] = section_table(cfg)
+    if "j" in cfg.sections:
+        results["ft_transformer"] = section_ft(cfg)
     if cfg.device == "cuda":
         results["cuda_sync"] = section_cuda_sync(cfg)
     return results
