@@ -12,9 +12,11 @@ e. prediction: mlrpy ``predict_proba`` vs a raw ``no_grad`` loop over the same n
 f. peak memory (RSS) of a, b and c, each in its own subprocess;
 g. fit time of a and b as the number of rows doubles (10k to 160k);
 h. paired: mlrpy against raw fused alone, ratio within each pair, every batch size;
-i. a 100k-row table with 5 categorical columns: ``classif.mlp`` vs a hand-written loop with
+i. the Dataset path: mlrpy on a Dataset of 3x32x32 images with a small CNN against a
+   hand-written ``DataLoader`` loop, ``num_workers`` 0 and 2, paired (``--image-rows``);
+j. a 100k-row table with 5 categorical columns: ``classif.mlp`` vs a hand-written loop with
    the same embedding network;
-j. FT-Transformer seconds per epoch: ``classif.ft_transformer`` vs its module in a hand loop.
+l. FT-Transformer seconds per epoch: ``classif.ft_transformer`` vs its module in a hand loop.
 
 The Markdown report is printed and written, with a PNG chart and the raw numbers as JSON,
 to ``--out`` (default ``benchmarks/results/``), each file atomically.
@@ -34,6 +36,7 @@ from typing import Any
 import torch
 
 from benchmarks.chart import plot
+from benchmarks.datasets import section_datasets
 from benchmarks.gpu import NO_GPU_FALLBACK_LINE, NO_GPU_LINE, section_cuda_sync
 from benchmarks.memory import memory_child, section_memory
 from benchmarks.report import environment, load_average, render
@@ -86,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="rows for g (default 10000,20000,40000,80000,160000)",
     )
+    p.add_argument(
+        "--image-rows", type=int, default=None, help="images in section i's Dataset (default 10000)"
+    )
     p.add_argument("--scale-batch-size", type=int, default=128, help="batch size for g (default 128)")
     p.add_argument(
         "--min-seconds",
@@ -126,6 +132,7 @@ def make_config(args: argparse.Namespace) -> Config:
         sections=args.sections,
         out=args.out,
         quick=quick,
+        image_rows=args.image_rows or (256 if quick else 10_000),
     )
     if cfg.repeats < 1 or cfg.epochs < 1:
         raise SystemExit("--repeats and --epochs must be >= 1")
@@ -136,6 +143,8 @@ def run_sections(cfg: Config, with_skorch: bool, skorch_ok: bool) -> dict[str, A
     """Every selected section, in the order of the report; returns the rows by section."""
     results: dict[str, Any] = {}
     warm_up(cfg, with_skorch)  # (the memory children need no warm-up: each is a fresh process)
+    if "i" in cfg.sections:
+        results["datasets"] = section_datasets(cfg)
     if set("abc") & set(cfg.sections):
         results["fit"] = section_fit(cfg, with_skorch)
     if "h" in cfg.sections:
@@ -148,9 +157,9 @@ def run_sections(cfg: Config, with_skorch: bool, skorch_ok: bool) -> dict[str, A
         results["memory"] = section_memory(cfg, skorch_ok)
     if "g" in cfg.sections:
         results["scaling"] = section_scaling(cfg)
-    if "i" in cfg.sections:
-        results["table"] = section_table(cfg)
     if "j" in cfg.sections:
+        results["table"] = section_table(cfg)
+    if "l" in cfg.sections:
         results["ft_transformer"] = section_ft(cfg)
     if cfg.device == "cuda":
         results["cuda_sync"] = section_cuda_sync(cfg)

@@ -170,6 +170,14 @@ def _fit_table(rows: list[dict[str, Any]]) -> tuple[Lines, Summary]:
     return lines, summary
 
 
+def _pair_stats(num: dict[str, Any], den: dict[str, Any]) -> tuple[float, str, float]:
+    """Median pair ratio ``num / den``, its quartiles as text, and the best-of ratio."""
+    pairs = pair_ratios(num, den)
+    q1, q3 = quartiles(pairs)
+    spread = "-" if math.isnan(q1) else f"{q1:.3f}-{q3:.3f}"
+    return float(np.median(pairs)), spread, ratio(best(num), best(den))
+
+
 def _paired_table(rows: list[dict[str, Any]]) -> tuple[Lines, Summary]:
     n = rows[0]["n"]
     lines = [
@@ -185,16 +193,12 @@ def _paired_table(rows: list[dict[str, Any]]) -> tuple[Lines, Summary]:
     ]
     table, summary = [], []
     for r in rows:
-        pairs = pair_ratios(r["mlrpy"], r["raw_fused"])
-        q1, q3 = quartiles(pairs)
-        mid = float(np.median(pairs))
+        mid, spread, best_ratio = _pair_stats(r["mlrpy"], r["raw_fused"])
         mid_cpu = float(np.median(pair_ratios(r["mlrpy"], r["raw_fused"], "cpu")))
-        best_ratio = ratio(best(r["mlrpy"]), best(r["raw_fused"]))
         dw = r["weights_max_abs_diff"]
         table.append([
             r["batch_size"], reps(r), fmt(med(r["raw_fused"])), fmt(best(r["raw_fused"])),
-            fmt(med(r["mlrpy"])), fmt(best(r["mlrpy"])), fmt(mid),
-            "-" if math.isnan(q1) else f"{q1:.3f}-{q3:.3f}", fmt(mid_cpu), fmt(best_ratio),
+            fmt(med(r["mlrpy"])), fmt(best(r["mlrpy"])), fmt(mid), spread, fmt(mid_cpu), fmt(best_ratio),
             fmt(1e3 * (best(r["mlrpy"]) - best(r["raw_fused"])), 1), f"{dw:.1g}",
         ])
         verdict = "met" if mid <= TARGET_PAIRED else (
@@ -339,13 +343,40 @@ def _gpu_table(results: dict[str, Any]) -> tuple[Lines, Summary]:
     return ["## GPU", "", md_table(headers, [row]), ""], summary
 
 
+def _datasets_table(rows: list[dict[str, Any]]) -> tuple[Lines, Summary]:
+    r0 = rows[0]
+    lines = [
+        f"## Dataset path (i): {r0['n']} images {r0['image_shape']}, small CNN, {r0['epochs']} epochs, "
+        f"batch size {r0['batch_size']}",
+        "",
+        "mlrpy `classif.module` on a `torch.utils.data.Dataset` against a hand-written loop over "
+        "`torch.utils.data.DataLoader` with the same `num_workers`, in alternating pairs; pair ratio: "
+        "mlrpy / raw loader within each pair (median and quartiles); best: the ratio of the fastest runs.",
+        "",
+    ]
+    table, summary = [], []
+    for r in rows:
+        mid, spread, best_ratio = _pair_stats(r["mlrpy"], r["raw_loader"])
+        table.append([
+            r["num_workers"], reps(r), fmt(med(r["raw_loader"])), fmt(med(r["mlrpy"])), fmt(mid),
+            spread, fmt(best_ratio),
+            f"{r['weights_max_abs_diff']:.1g}",
+        ])
+        summary.append((
+            f"mlrpy Dataset path / DataLoader loop (num_workers={r['num_workers']}), no target",
+            f"median pair ratio {mid:.3f} (best-of {best_ratio:.3f})",
+            "reported",
+        ))
+    headers = ["num_workers", "pairs", "raw loader (s)", "mlrpy (s)", "pair ratio (median)",
+               "pair ratio (quartiles)", "best ratio", "max abs dw"]
+    return [*lines, md_table(headers, table), ""], summary
+
+
 def _mixed_table(rows: list[dict[str, Any]], title: str, what: str, per_epoch: bool) -> tuple[Lines, Summary]:
-    """(i) and (j): mlrpy and the hand-written loop on the table with categorical columns."""
+    """(j) and (l): mlrpy and the hand-written loop on the table with categorical columns."""
     r = rows[0]
     unit = r["epochs"] if per_epoch else 1
-    pairs = pair_ratios(r["mlrpy"], r["raw"])
-    mid, best_ratio = float(np.median(pairs)), ratio(best(r["mlrpy"]), best(r["raw"]))
-    q1, q3 = quartiles(pairs)
+    mid, spread, best_ratio = _pair_stats(r["mlrpy"], r["raw"])
     lines = [
         f"## {title}, n={r['n']}, batch size {r['batch_size']}, {r['epochs']} epochs",
         "",
@@ -354,9 +385,8 @@ def _mixed_table(rows: list[dict[str, Any]], title: str, what: str, per_epoch: b
         md_table(
             ["reps", f"raw (s{'/epoch' if per_epoch else ''})", f"mlrpy (s{'/epoch' if per_epoch else ''})",
              "pair ratio (median)", "pair ratio (quartiles)", "best ratio", "max abs dw"],
-            [[reps(r), fmt(med(r["raw"]) / unit), fmt(med(r["mlrpy"]) / unit), fmt(mid),
-              "-" if math.isnan(q1) else f"{q1:.3f}-{q3:.3f}", fmt(best_ratio),
-              f"{r['weights_max_abs_diff']:.1g}"]],
+            [[reps(r), fmt(med(r["raw"]) / unit), fmt(med(r["mlrpy"]) / unit), fmt(mid), spread,
+              fmt(best_ratio), f"{r['weights_max_abs_diff']:.1g}"]],
         ),
         "",
     ]
@@ -387,9 +417,9 @@ def render(results: dict[str, Any], cfg: Config) -> str:
     parts = [
         ("fit", _fit_table), ("paired", _paired_table), ("callbacks", _callbacks_table),
         ("predict", _predict_table), ("memory", _memory_table),
-        ("scaling", lambda rows: _scaling_table(rows, cfg.epochs)),
-        ("table", lambda rows: _mixed_table(rows, "Categorical columns (i)", _TABLE_WHAT, False)),
-        ("ft_transformer", lambda rows: _mixed_table(rows, "FT-Transformer (j)", _FT_WHAT, True)),
+        ("scaling", lambda rows: _scaling_table(rows, cfg.epochs)), ("datasets", _datasets_table),
+        ("table", lambda rows: _mixed_table(rows, "Categorical columns (j)", _TABLE_WHAT, False)),
+        ("ft_transformer", lambda rows: _mixed_table(rows, "FT-Transformer (l)", _FT_WHAT, True)),
     ]
     for key, table in parts:
         if results.get(key):

@@ -1,4 +1,4 @@
-"""Tables with categorical columns: (i) an embedding MLP and (j) an FT-Transformer, each
+"""Tables with categorical columns: (j) an embedding MLP and (l) an FT-Transformer, each
 against a hand-written loop that trains the same network on the same data.
 
 The table has 10 standard-normal numeric columns and 5 pandas ``category`` columns with 3,
@@ -136,7 +136,7 @@ def _train_raw(
 
 
 def fit_table_raw(table: Table, batch_size: int, cfg: Config) -> nn.Module:
-    """(i) The hand-written loop: codes from pandas, two tensors, the embedding MLP."""
+    """(j) The hand-written loop: codes from pandas, two tensors, the embedding MLP."""
     torch.manual_seed(cfg.seed)
     x_num, x_cat, info = table_tensors(table)
     net = EmbeddingMLP(info, N_CLASSES)
@@ -144,7 +144,7 @@ def fit_table_raw(table: Table, batch_size: int, cfg: Config) -> nn.Module:
 
 
 def fit_table_mlrpy(table: Table, batch_size: int, cfg: Config) -> nn.Module:
-    """(i) ``lrn("classif.mlp", neurons=(64, 64)).fit(frame, y)``."""
+    """(j) ``lrn("classif.mlp", neurons=(64, 64)).fit(frame, y)``."""
     learner = mlrpy.lrn(
         "classif.mlp", neurons=(64, 64), epochs=cfg.epochs, batch_size=batch_size, random_state=cfg.seed,
         num_threads=1, device="cpu", **{"opt.lr": LR},
@@ -154,7 +154,7 @@ def fit_table_mlrpy(table: Table, batch_size: int, cfg: Config) -> nn.Module:
 
 
 def fit_ft_raw(table: Table, batch_size: int, epochs: int, seed: int) -> nn.Module:
-    """(j) mlrpy's ``FTTransformer`` module trained by the hand-written loop."""
+    """(l) mlrpy's ``FTTransformer`` module trained by the hand-written loop."""
     torch.manual_seed(seed)
     x_num, x_cat, info = table_tensors(table)
     x = torch.cat([x_num, x_cat.float()], dim=1)  # the module's input layout
@@ -163,7 +163,7 @@ def fit_ft_raw(table: Table, batch_size: int, epochs: int, seed: int) -> nn.Modu
 
 
 def fit_ft_mlrpy(table: Table, batch_size: int, epochs: int, seed: int) -> nn.Module:
-    """(j) ``lrn("classif.ft_transformer", ...).fit(frame, y)`` with the same module."""
+    """(l) ``lrn("classif.ft_transformer", ...).fit(frame, y)`` with the same module."""
     learner = mlrpy.lrn(
         "classif.ft_transformer", epochs=epochs, batch_size=batch_size, random_state=seed, num_threads=1,
         device="cpu", ffn_d_hidden_multiplier=None, **FT_PARAMS, **{"opt.lr": LR},
@@ -173,7 +173,7 @@ def fit_ft_mlrpy(table: Table, batch_size: int, epochs: int, seed: int) -> nn.Mo
 
 
 def section_table(cfg: Config) -> list[dict[str, Any]]:
-    """(i) the embedding MLP on the mixed table, raw and mlrpy interleaved."""
+    """(j) the embedding MLP on the mixed table, raw and mlrpy interleaved."""
     n = 2000 if cfg.quick else TABLE_ROWS
     table = make_table(n, cfg.seed)
     warm = make_table(500, cfg.seed)  # first-call costs (kernels, allocator) out of the timings
@@ -192,7 +192,7 @@ def section_table(cfg: Config) -> list[dict[str, Any]]:
 
 
 def section_ft(cfg: Config) -> list[dict[str, Any]]:
-    """(j) FT-Transformer seconds per epoch, raw and mlrpy interleaved."""
+    """(l) FT-Transformer seconds per epoch, raw and mlrpy interleaved."""
     n = 500 if cfg.quick else FT_ROWS
     table = make_table(n, cfg.seed)
     epochs = 1 if cfg.quick else FT_EPOCHS

@@ -16,7 +16,7 @@ N_CLASSES = 3
 HIDDEN = 64
 LR = 1e-3
 PREDICT_CHUNK = 1024  # mlrpy predicts in chunks of max(batch_size, 1024) rows
-SECTIONS = "abcdefghij"
+SECTIONS = "abcdefghijl"
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 MAX_REPEATS = 21  # cap of the adaptive repeats (--min-seconds)
 CALLBACK_REPEATS = 11  # minimum repeats of section d
@@ -90,6 +90,8 @@ class Config:
     sections: str
     out: Path
     quick: bool = False
+    #: images in section i's Dataset
+    image_rows: int = 10_000
     notes: list[str] = field(default_factory=list)
 
 

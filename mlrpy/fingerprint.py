@@ -109,8 +109,9 @@ def run_fingerprint(ctx: Any) -> dict[str, Any]:
     x, y = getattr(loader, "x", None), getattr(loader, "y", None)
     classes = getattr(ctx.learner, "classes_", None)
     return {
-        "rows": len(x) if x is not None else getattr(loader, "n_rows", None),
-        "data": _array_digest(x),
+        "rows": getattr(loader, "n_rows", len(x) if x is not None else None),
+        # a dict input (several network inputs): one digest per entry
+        "data": {k: _array_digest(x[k]) for k in sorted(x)} if isinstance(x, dict) else _array_digest(x),
         "target": _array_digest(y),
         "classes": None if classes is None else describe(list(np.asarray(classes).tolist())),
         "seed": ctx.seed,

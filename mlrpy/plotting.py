@@ -37,12 +37,12 @@ def _series(history: pd.DataFrame) -> dict[str, list[str]]:
 def plot_history(learner: Any, ax: Any = None) -> Any:
     """Plot the training and validation loss and measures per epoch.
 
-    Reads ``learner.model.callbacks["history"]`` (its columns: name → 1-D array), so the
-    learner must have been trained with the ``history`` callback. Series are drawn over the
+    Reads ``learner.model.callbacks["history"]`` (its columns: name → 1-D array), which
+    every training run records. Series are drawn over the
     epochs where they were evaluated (see ``eval_freq``).
 
     Args:
-        learner: a trained learner with the ``history`` callback.
+        learner: a trained learner.
         ax: a matplotlib ``Axes`` to draw every series on; ``None`` makes a new figure
             with one panel for the loss and one per measure.
 
@@ -52,12 +52,12 @@ def plot_history(learner: Any, ax: Any = None) -> Any:
     Raises:
         ImportError: matplotlib is not installed (``pip install 'mlrpy[plot]'``).
         NotFittedError: the learner has not been trained.
-        ParameterError: the learner was trained without the ``history`` callback.
+        ParameterError: the model holds no history (a model whose history was removed).
 
     Example:
         >>> from mlrpy import lrn, tsk
         >>> from mlrpy.plotting import plot_history
-        >>> learner = lrn("classif.mlp", epochs=3, callbacks=["history"], validate=0.3,
+        >>> learner = lrn("classif.mlp", epochs=3, validate=0.3,
         ...               measures_valid=["classif.acc"], random_state=0)
         >>> fig = plot_history(learner.train(tsk("iris")))
         >>> [a.get_title() for a in fig.axes]
@@ -67,8 +67,8 @@ def plot_history(learner: Any, ax: Any = None) -> Any:
     state = learner.model.callbacks.get("history")
     if not isinstance(state, (dict, pd.DataFrame)):
         raise ParameterError(
-            f"Learner '{learner.id}' has no training history; train it with the history "
-            f"callback: callbacks=['history'] (attached: "
+            f"Learner '{learner.id}' has no training history; retrain it (every run records "
+            f"one as model.callbacks['history']; states held: "
             f"{', '.join(sorted(learner.model.callbacks)) or 'none with state'})"
         )
     history = pd.DataFrame(state)

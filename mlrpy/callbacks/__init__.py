@@ -15,9 +15,11 @@ from mlrpy.callbacks.csv_logger import CallbackSetCSVLogger
 from mlrpy.callbacks.descriptor import TorchCallback, torch_callback
 from mlrpy.callbacks.early_stopping import CallbackSetEarlyStopping
 from mlrpy.callbacks.ema import CallbackSetEMA
+from mlrpy.callbacks.grad_accumulation import CallbackSetGradAccumulation
 from mlrpy.callbacks.gradient_clip import CallbackSetGradientClip
 from mlrpy.callbacks.history import CallbackSetHistory
 from mlrpy.callbacks.lr_cosine_annealing import CallbackSetLRCosineAnnealing
+from mlrpy.callbacks.lr_finder import CallbackSetLRFinder
 from mlrpy.callbacks.lr_lambda import CallbackSetLRLambda
 from mlrpy.callbacks.lr_monitor import CallbackSetLRMonitor
 from mlrpy.callbacks.lr_multiplicative import CallbackSetLRMultiplicative
@@ -26,7 +28,10 @@ from mlrpy.callbacks.lr_reduce_on_plateau import CallbackSetLRReduceOnPlateau
 from mlrpy.callbacks.lr_scheduler import CallbackSetLRScheduler, as_lr_scheduler
 from mlrpy.callbacks.lr_step import CallbackSetLRStep
 from mlrpy.callbacks.mixed_precision import CallbackSetMixedPrecision
+from mlrpy.callbacks.mixup import CallbackSetMixup
+from mlrpy.callbacks.mlflow import CallbackSetMLflow
 from mlrpy.callbacks.monitor import CallbackSetMonitor
+from mlrpy.callbacks.profiler import CallbackSetProfiler
 from mlrpy.callbacks.progress import CallbackSetProgress
 from mlrpy.callbacks.registry import as_torch_callback, as_torch_callbacks, mlr_callbacks, t_clbk, t_clbks
 from mlrpy.callbacks.stages import EVALUATE_STAGES, STAGE_DOCS
@@ -55,9 +60,11 @@ __all__ = [
     "CallbackSetCheckpoint",
     "CallbackSetEMA",
     "CallbackSetEarlyStopping",
+    "CallbackSetGradAccumulation",
     "CallbackSetGradientClip",
     "CallbackSetHistory",
     "CallbackSetLRCosineAnnealing",
+    "CallbackSetLRFinder",
     "CallbackSetLRLambda",
     "CallbackSetLRMonitor",
     "CallbackSetLRMultiplicative",
@@ -65,8 +72,11 @@ __all__ = [
     "CallbackSetLRReduceOnPlateau",
     "CallbackSetLRScheduler",
     "CallbackSetLRStep",
+    "CallbackSetMLflow",
     "CallbackSetMixedPrecision",
+    "CallbackSetMixup",
     "CallbackSetMonitor",
+    "CallbackSetProfiler",
     "CallbackSetProgress",
     "CallbackSetTB",
     "CallbackSetTerminateOnNaN",

@@ -22,8 +22,8 @@ import torch
 from pydantic import Field
 
 from mlrpy.callbacks._man import man_with_example
-from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.descriptor import TorchCallback
+from mlrpy.callbacks.monitor import CallbackSetMonitor, Mode, Monitor
 from mlrpy.callbacks.registry import mlr_callbacks
 from mlrpy.errors import CheckpointError
 from mlrpy.fileformat import read_file, type_path, write_file
@@ -41,7 +41,7 @@ __all__ = [
     "restore_rng_states",
 ]
 
-EXAMPLE = 't_clbk("checkpoint", path="runs/mlp", freq=5, keep_last=2)'
+EXAMPLE = 't_clbk("checkpoint", path="runs/mlp", save_best_only=True, restore_best=True)'
 KIND = "checkpoint"
 _NAME = r"checkpoint_\d+\.pt"
 _FILE = re.compile(r"^checkpoint_(\d+)\.pt$")
@@ -98,7 +98,7 @@ def restore_rng_states(states: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
-class CallbackSetCheckpoint(CallbackSet):
+class CallbackSetCheckpoint(CallbackSetMonitor):
     """Saves a complete checkpoint after every ``freq``-th epoch and at the end of training.
 
     Files are named ``checkpoint_<epoch>.pt`` inside ``path``; each holds the network and
@@ -119,6 +119,19 @@ class CallbackSetCheckpoint(CallbackSet):
     (e.g. in a grid search) write to distinct folders; ``~`` is expanded. ``keep_last`` keeps
     2 or more files to fall back on the previous checkpoint should the newest be damaged.
 
+    With ``save_best_only`` or ``restore_best`` the callback watches a validation score
+    (``monitor`` and ``mode`` as in ``early_stopping``; the run needs validation data and an
+    unknown score is an error naming the valid ones). An epoch whose score beats the best so
+    far is always saved; with ``save_best_only`` only such epochs are (``freq`` is then
+    unused, and the last epoch is saved only if it is the best), Keras' ``ModelCheckpoint``
+    with ``save_best_only=True``. With ``restore_best`` the best epoch's network weights are
+    loaded from its file at ``on_end`` (luz's ``keep_best_model``), so the learner keeps the
+    best model, and ``ctx.last_scores_valid`` becomes that epoch's scores; ``keep_last``
+    never prunes that file. The best epoch and score are saved in the checkpoints, so a
+    resumed run compares against the same best. Resuming continues from the newest file,
+    which under ``save_best_only`` is the best epoch's: the epochs after it are trained
+    again, to the same result.
+
     Example:
         >>> import os, tempfile
         >>> from mlrpy import lrn, t_clbk, tsk
@@ -128,10 +141,19 @@ class CallbackSetCheckpoint(CallbackSet):
         >>> _ = learner.train(tsk("iris"))
         >>> sorted(os.listdir(folder))
         ['checkpoint_00002.pt', 'checkpoint_00003.pt']
+        >>> best = tempfile.mkdtemp()
+        >>> learner = lrn("classif.mlp", epochs=4, random_state=0, validate=0.3,
+        ...               callbacks=[t_clbk("checkpoint", path=best, save_best_only=True,
+        ...                                 restore_best=True, monitor="loss")])
+        >>> state = learner.train(tsk("iris")).model.callbacks["checkpoint"]
+        >>> sorted(os.listdir(best))[-1] == f"checkpoint_{state['best_epoch']:05d}.pt"
+        True
     """
 
-    reads: ClassVar[tuple[str, ...]] = ("epoch", "global_step", "network", "optimizer", "callbacks")
-    writes: ClassVar[tuple[str, ...]] = ()
+    reads: ClassVar[tuple[str, ...]] = (
+        "epoch", "global_step", "network", "optimizer", "callbacks", "last_scores_valid",
+    )
+    writes: ClassVar[tuple[str, ...]] = ("network", "last_scores_valid")
 
     weight = float("inf")
     saves_other_states = True
@@ -149,18 +171,38 @@ class CallbackSetCheckpoint(CallbackSet):
             int | None,
             Field(ge=1, description="keep only the newest keep_last checkpoints (None keeps all)"),
         ] = None,
+        monitor: Monitor = None,
+        mode: Mode = "auto",
+        save_best_only: Annotated[
+            bool, Field(description="save only the epochs whose monitored score improves on the best")
+        ] = False,
+        restore_best: Annotated[
+            bool, Field(description="load the best epoch's weights from its file when training ends")
+        ] = False,
     ) -> None:
         if not callable(path):
             user_path(path, "path")  # refuse "" and URLs before the run starts
+        super().__init__(monitor=monitor, mode=mode)
         self.path = path
         self.freq = freq
         self.keep_last = keep_last
+        self.save_best_only = save_best_only
+        self.restore_best = restore_best
         self.folder: Path | None = None
         self.last_saved: int | None = None
         self.fingerprint: dict[str, Any] | None = None
+        self.best_epoch: int | None = None
+        self.best_score: float | None = None
+
+    @property
+    def watches(self) -> bool:
+        """Whether this checkpoint follows a validation score (best-only saving or restoring)."""
+        return self.save_best_only or self.restore_best
 
     def on_begin(self) -> None:
         ctx = self.ctx
+        if self.watches:  # before creating the folder: a wrong monitor leaves nothing behind
+            self.resolve_monitor()
         folder = resolve_path(self.path)
         resumed_from = getattr(ctx, "resumed_from", None)
         existing = checkpoint_files(folder)
@@ -178,12 +220,35 @@ class CallbackSetCheckpoint(CallbackSet):
         ctx.run_fingerprint = self.fingerprint  # type: ignore[attr-defined]
 
     def on_epoch_end(self) -> None:
-        if self.ctx.epoch % self.freq == 0:
+        improved = self.watches and self._record_improvement()
+        if improved or (not self.save_best_only and self.ctx.epoch % self.freq == 0):
             self.save()
 
     def on_end(self) -> None:
-        if self.ctx.epoch > 0:
+        if self.ctx.epoch > 0 and not self.save_best_only:
             self.save()
+        if self.restore_best and self.best_epoch is not None:
+            self._restore_best()
+
+    def _record_improvement(self) -> bool:
+        score = self.current_score()
+        if score is None or not self.improves(score, self.best_score):
+            return False
+        self.best_epoch, self.best_score = self.ctx.epoch, score
+        return True
+
+    def _restore_best(self) -> None:
+        assert self.folder is not None and self.best_epoch is not None and self.ctx.network is not None
+        file = self.folder / f"checkpoint_{self.best_epoch:05d}.pt"
+        if not file.is_file():
+            raise CheckpointError(
+                f"restore_best: the best epoch's checkpoint '{file}' (epoch {self.best_epoch}, "
+                f"{self.monitor}={self.best_score}) is missing; it was removed during the run"
+            )
+        best = read_checkpoint(file)
+        self.ctx.network.load_state_dict(best["network"])
+        if best["scores"]["valid"] is not None:
+            self.ctx.last_scores_valid = dict(best["scores"]["valid"])
 
     def save(self) -> Path:
         """Write the checkpoint of the current epoch (unless it is saved already); returns its file."""
@@ -201,9 +266,10 @@ class CallbackSetCheckpoint(CallbackSet):
             "network_signature": network_signature(ctx.network),
             "optimizer": ctx.optimizer.state_dict(),
             "callbacks": {
+                # its own state only carries the best epoch over to a resumed run
                 cb.id: {"class": type_path(type(cb)), "state": cb.state_dict()}
                 for cb in ctx.callbacks
-                if cb is not self
+                if cb is not self or self.watches
             },
             "scores": {
                 "train": ctx.last_scores_train,
@@ -227,15 +293,23 @@ class CallbackSetCheckpoint(CallbackSet):
         """
         assert self.folder is not None and self.keep_last is not None
         done = [file for e, file in checkpoint_files(self.folder) if e <= epoch]
+        kept = self.best_epoch if self.restore_best else None  # on_end loads it
         for file in done[: -self.keep_last]:
-            file.unlink(missing_ok=True)
+            if kept is None or file.name != f"checkpoint_{kept:05d}.pt":
+                file.unlink(missing_ok=True)
         fsync_folder(self.folder)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"folder": str(self.folder) if self.folder else None, "last_saved": self.last_saved}
+        folder = str(self.folder) if self.folder else None
+        state: dict[str, Any] = {"folder": folder, "last_saved": self.last_saved}
+        if self.watches:
+            state.update(best_epoch=self.best_epoch, best_score=self.best_score, monitor=self.monitor)
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.last_saved = state.get("last_saved")
+        self.best_epoch = state.get("best_epoch")
+        self.best_score = state.get("best_score")
 
 
 checkpoint = TorchCallback(

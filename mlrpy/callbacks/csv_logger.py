@@ -13,7 +13,7 @@ from mlrpy.callbacks._man import man_with_example
 from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.registry import mlr_callbacks
-from mlrpy.callbacks.running_mean import EpochLoss
+from mlrpy.callbacks.running_mean import EpochLoss, epoch_scores
 from mlrpy.io import user_path
 
 EXAMPLE = 't_clbk("csv_logger", path="log/history.csv")'
@@ -79,11 +79,7 @@ class CallbackSetCSVLogger(CallbackSet):
 
     def on_epoch_end(self) -> None:
         ctx = self.ctx
-        loss = self._loss.value()
-        row: dict[str, Any] = {"epoch": ctx.epoch, "train.loss": math.nan if loss is None else loss}
-        for prefix, scores in (("train", ctx.last_scores_train), ("valid", ctx.last_scores_valid)):
-            for name, value in (scores or {}).items():
-                row[f"{prefix}.{name}"] = value
+        row = {"epoch": ctx.epoch, "train.loss": math.nan, **epoch_scores(ctx, self._loss.value())}
         self._writer.writerow(row)
         self._file.flush()
 

@@ -10,7 +10,7 @@ from mlrpy.callbacks._man import man_with_example
 from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.registry import mlr_callbacks
-from mlrpy.callbacks.running_mean import EpochLoss
+from mlrpy.callbacks.running_mean import EpochLoss, epoch_scores
 from mlrpy.io import user_path
 
 EXAMPLE = 't_clbk("tb", path="runs/mlp", log_train_loss=True)'
@@ -75,12 +75,8 @@ class CallbackSetTB(CallbackSet):
 
     def on_epoch_end(self) -> None:
         ctx, writer = self.ctx, self.writer
-        loss = self._loss.value()
-        if loss is not None:
-            writer.add_scalar("train.loss", loss, ctx.epoch)
-        for prefix, scores in (("train", ctx.last_scores_train), ("valid", ctx.last_scores_valid)):
-            for name, value in (scores or {}).items():
-                writer.add_scalar(f"{prefix}.{name}", value, ctx.epoch)
+        for tag, value in epoch_scores(ctx, self._loss.value()).items():
+            writer.add_scalar(tag, value, ctx.epoch)
         writer.flush()
 
     def on_exit(self) -> None:

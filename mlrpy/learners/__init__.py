@@ -18,6 +18,7 @@ from mlrpy.learners.ft_transformer import (
     LearnerTorchClassifFTTransformer,
     LearnerTorchRegrFTTransformer,
 )
+from mlrpy.learners.lr_find import LRFindResult
 from mlrpy.learners.mlp import LearnerTorchClassifMLP, LearnerTorchRegrMLP
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.module import LearnerTorchClassifModule, LearnerTorchRegrModule
@@ -33,18 +34,27 @@ from mlrpy.learners.torch_objects import (
     t_loss,
     t_opt,
 )
+from mlrpy.learners.vision import (
+    LearnerTorchClassifMobileNetV3Small,
+    LearnerTorchClassifResNet18,
+    LearnerTorchClassifVision,
+)
 
 __all__ = [
     "SHARED_CONSTRAINTS",
     "ExtensionError",
+    "LRFindResult",
     "LearnerTorch",
     "LearnerTorchClassif",
     "LearnerTorchClassifFTTransformer",
     "LearnerTorchClassifFeatureless",
     "LearnerTorchClassifMLP",
+    "LearnerTorchClassifMobileNetV3Small",
     "LearnerTorchClassifModule",
+    "LearnerTorchClassifResNet18",
     "LearnerTorchClassifTabM",
     "LearnerTorchClassifTabResNet",
+    "LearnerTorchClassifVision",
     "LearnerTorchRegr",
     "LearnerTorchRegrFTTransformer",
     "LearnerTorchRegrFeatureless",

@@ -22,14 +22,14 @@ from mlrpy.callbacks.context import ContextTorch
 from mlrpy.callbacks.stages import EVALUATE_STAGES
 from mlrpy.errors import DataError, DivergenceError, NotFittedError, ParameterError
 from mlrpy.learners.constraints import check_constraints
-from mlrpy.learners.data import TensorLoader
-from mlrpy.learners.encoding import TableEncoder
 from mlrpy.learners.fit import Fitting
-from mlrpy.learners.inputs import check_features, keep_label_types
 from mlrpy.learners.internal_callbacks import internal_callbacks, print_training_loop
+from mlrpy.learners.loaders import is_dataset
 from mlrpy.learners.loop import evaluate_loop, predict_loop
+from mlrpy.learners.lr_find import lr_find
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.runtime import torch_threads
+from mlrpy.learners.sources import input_kind, make_loader, model_inputs, predict_batch_size
 from mlrpy.learners.tabular import TABULAR_FEATURE_TYPES
 from mlrpy.learners.torch_objects import as_torch_loss
 from mlrpy.prediction import Prediction, with_task_info
@@ -67,7 +67,9 @@ class LearnerTorch(Fitting):
           ``mlr_learners.add(_key, factory)`` in its module (see
           :func:`mlrpy.learners.registry.register_learner`);
         - optionally ``feature_types: ClassVar[tuple[str, ...]]``, the column types it
-          accepts (see below), if fewer than all.
+          accepts (see below), if fewer than all;
+        - optionally ``accepts_tensors: ClassVar[bool] = True`` when its network takes N-D
+          arrays and dicts of inputs (see :mod:`mlrpy.learners.sources`).
 
         The task-type classes provide ``task_type``, ``_default_loss``, ``_predict_types``
         and the hooks ``_encode_target(y, fit) -> Tensor``, ``_n_outputs() -> int``,
@@ -86,7 +88,9 @@ class LearnerTorch(Fitting):
         ...                  shuffle=True, eval_freq=1, predict_type="response",
         ...                  validate=None, measures_train=None, measures_valid=None,
         ...                  patience=0, min_delta=0.0, restore_best_weights=False,
-        ...                  warm_start=False, resume=None, on_nonfinite="raise"):
+        ...                  warm_start=False, resume=None, on_nonfinite="raise",
+        ...                  num_workers=0, pin_memory=False, drop_last=False,
+        ...                  batch_size_predict=None):
         ...         store_params(self, locals())
         ...     def _build_network(self, n_features, n_outputs):
         ...         return torch.nn.Linear(n_features, n_outputs)
@@ -170,8 +174,10 @@ class LearnerTorch(Fitting):
         # validate="test" / "predefined" get their validation data only inside train(task)
         # or resample(); say it is there, as it will be then
         has_validation = self.validate is not None
-        descriptors = as_torch_callbacks(self.callbacks) + internal_callbacks(self, has_validation)
+        descriptors = internal_callbacks(self, has_validation) + as_torch_callbacks(self.callbacks)
         print_training_loop(self.id, descriptors)
+
+    lr_find = lr_find  # the learning-rate range test, on a copy: see mlrpy.learners.lr_find
 
     def train(self, task: Any, row_ids: Sequence[Any] | None = None) -> LearnerTorch:
         """Train on ``task`` (optionally only ``row_ids``); returns the learner.
@@ -273,16 +279,13 @@ class LearnerTorch(Fitting):
             X, y = X.data(rows, model.feature_names), X.truth(rows)
         elif row_ids is not None:
             raise ParameterError("row_ids is only valid together with a task")
-        elif y is None:
-            raise ParameterError("evaluate(X, y) needs the targets y (or pass a task)")
+        elif y is None and not is_dataset(X):
+            raise ParameterError("evaluate(X, y) needs the targets y (or pass a task or a Dataset)")
         chosen = self._training_measures(self.measures_valid if measures is None else measures)
-        x_arr = self._prediction_features(X)
-        y_enc = self._encode_target(np.asarray(keep_label_types(y)).ravel(), fit=False)
-        if len(x_arr) == 0 or len(x_arr) != len(y_enc):
-            raise DataError(
-                f"Learner '{self.id}': evaluate needs at least one row and as many targets as "
-                f"rows, got {len(x_arr)} rows and {len(y_enc)} targets"
-            )
+        x, y_enc = model_inputs(self, X, y, with_target=True)
+        assert y_enc is not None
+        if len(y_enc) == 0:
+            raise DataError(f"Learner '{self.id}': evaluate needs at least one row")
         weights = self._evaluation_weights(sample_weight, len(y_enc), chosen)
         device = next(iter(model.network.parameters()), torch.empty(0)).device
         loss = as_torch_loss(self.loss if self.loss is not None else self._default_loss).generate().to(device)
@@ -290,7 +293,7 @@ class LearnerTorch(Fitting):
             loss.load_state_dict(model.loss_fn)
         ctx = ContextTorch(
             learner=self, network=model.network, loss_fn=loss, device=device, measures_valid=chosen,
-            loader_valid=TensorLoader(torch.as_tensor(x_arr).to(device), y_enc.to(device), self.batch_size),
+            loader_valid=make_loader(self, x, y_enc, device, model.seed),
             epoch=model.epochs, total_epochs=model.epochs,
         )
         callbacks = self._saved_callbacks(EVALUATE_STAGES)
@@ -375,16 +378,10 @@ class LearnerTorch(Fitting):
             )
 
     # -- prediction -----------------------------------------------------------------------
-    def _prediction_features(self, X: Any) -> np.ndarray:
-        """``X`` checked against the training columns, in the network's input layout."""
-        encoding = self.model.encoding
-        encoder = None if encoding is None else TableEncoder.from_dict(encoding)
-        return check_features(self, X, reset=False, encoder=encoder)
-
     def _forward(self, X: Any) -> torch.Tensor:
         check_is_fitted(self, "model_")
         model = self.model
-        X_arr = self._prediction_features(X)
+        x, _ = model_inputs(self, X)
         parameters = list(model.network.parameters())
         if not all(bool(torch.isfinite(p).all()) for p in parameters):
             raise DivergenceError(
@@ -392,7 +389,8 @@ class LearnerTorch(Fitting):
                 f"diverged), so it cannot predict; retrain with a smaller learning rate"
             )
         device = parameters[0].device if parameters else torch.device("cpu")
-        loader = TensorLoader(torch.from_numpy(X_arr).to(device), None, max(self.batch_size, 1024))
+        size = predict_batch_size(self, table_predict=input_kind(X) == "table")
+        loader = make_loader(self, x, None, device, model.seed, batch_size=size)
         callbacks = self._saved_callbacks(PREDICT_STAGES)
         ctx = ContextTorch(learner=self, network=model.network, device=device)
         with torch_threads(self.num_threads):

@@ -17,7 +17,7 @@ from mlrpy.learners.base import LearnerTorch
 from mlrpy.learners.inputs import scalar_kind
 from mlrpy.prediction import Prediction, PredictionClassif
 
-__all__ = ["LearnerTorchClassif", "probabilities"]
+__all__ = ["LearnerTorchClassif", "log_probabilities", "probabilities"]
 
 
 def probabilities(output: torch.Tensor) -> np.ndarray:
@@ -31,6 +31,22 @@ def probabilities(output: torch.Tensor) -> np.ndarray:
     p = z.exp_()
     p /= p.sum(dim=1, keepdim=True)
     return p.numpy()
+
+
+def log_probabilities(output: torch.Tensor) -> np.ndarray:
+    """Log-softmax in float64: the log of :func:`probabilities`, computed from the logits.
+
+    A class whose probability underflows to 0 still gets its finite log-probability (about
+    ``logit - max logit``), where ``np.log(probabilities(...))`` would give ``-inf``; only a
+    logit of ``-inf`` gives ``-inf``.
+
+    Example:
+        >>> import torch
+        >>> from mlrpy.learners.classif import log_probabilities
+        >>> log_probabilities(torch.tensor([[0.0, 0.0], [0.0, -1000.0]])).round(3).tolist()
+        [[-0.693, -0.693], [0.0, -1000.0]]
+    """
+    return torch.log_softmax(output.double(), dim=1).numpy()
 
 
 def _check_label_types(learner_id: str, y: np.ndarray) -> None:
@@ -98,6 +114,20 @@ class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         return probabilities(self._forward(X))
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Log class probabilities (columns as in ``classes_``), from the logits: the log of
+        ``predict_proba`` where that is positive, and finite where it underflows to 0.
+
+        Example:
+            >>> import numpy as np
+            >>> from mlrpy import lrn
+            >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), ["a", "a", "b", "b"]
+            >>> learner = lrn("classif.mlp", epochs=2, random_state=0).fit(X, y)
+            >>> np.allclose(learner.predict_log_proba(X), np.log(learner.predict_proba(X)))
+            True
+        """
+        return log_probabilities(self._forward(X))
 
     def _decode_response(self, output: torch.Tensor) -> np.ndarray:
         return self.classes_[output.argmax(dim=1).numpy()]

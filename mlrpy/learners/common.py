@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlrpy.learners.constraints import AnyValue, Boolean, Constraint, Interval, OneOf, Options, is_path
+from mlrpy.learners.constraints import (
+    AnyValue,
+    Boolean,
+    Constraint,
+    Device,
+    Interval,
+    OneOf,
+    Options,
+    is_path,
+)
 
 __all__ = ["COMMON_PARAMS_DOC", "DEVICES", "SHARED_CONSTRAINTS", "store_params"]
 
@@ -19,10 +28,10 @@ SHARED_CONSTRAINTS: dict[str, Constraint] = {
     "epochs": Interval(int, 0),
     "batch_size": Interval(int, 1),
     "optimizer": AnyValue("a registry key, a torch.optim class or t_opt(...)"),
-    "loss": AnyValue("None, a registry key or t_loss(...)"),
+    "loss": AnyValue("None, a registry key, a torch.nn loss class or instance, or t_loss(...)"),
     "callbacks": AnyValue("None, a TorchCallback, a registry key or a list of them"),
-    "device": Options(DEVICES),
-    "num_threads": Interval(int, 1),
+    "device": Device(DEVICES),
+    "num_threads": OneOf([Interval(int, 1)], none_ok=True),
     "random_state": AnyValue("None, an int or a numpy RandomState"),
     "shuffle": Boolean(),
     "eval_freq": Interval(int, 1),
@@ -42,6 +51,10 @@ SHARED_CONSTRAINTS: dict[str, Constraint] = {
         [Boolean()], description="None, True/False or a folder path", none_ok=True, extra=is_path
     ),
     "on_nonfinite": Options(("raise", "warn", "ignore")),
+    "num_workers": Interval(int, 0),
+    "pin_memory": Boolean(),
+    "drop_last": Boolean(),
+    "batch_size_predict": OneOf([Interval(int, 1)], none_ok=True),
 }
 
 COMMON_PARAMS_DOC = """
@@ -51,12 +64,16 @@ COMMON_PARAMS_DOC = """
         optimizer: registry key (``"adam"``, ``"adamw"``, ``"sgd"``, ``"rmsprop"``,
             ``"adagrad"``), a ``torch.optim`` class or ``t_opt(...)``; its parameters are
             ``opt.<param>``.
-        loss: registry key or ``t_loss(...)``; ``None`` uses ``cross_entropy`` for
-            classification and ``mse`` for regression; parameters are ``loss.<param>``.
+        loss: registry key, ``t_loss(...)`` (parameters ``loss.<param>``), a ``torch.nn`` loss
+            class or a loss instance (each fit uses a deep copy of it); ``None`` uses
+            ``cross_entropy`` for classification and ``mse`` for regression.
         callbacks: list of ``TorchCallback`` objects or registry keys; parameters are
             ``cb.<id>.<param>``.
-        device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"`` or ``"mps"``.
-        num_threads: torch CPU threads used while training and predicting.
+        device: ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``, ``"cuda:N"``
+            (the N-th GPU), ``"mps"`` or a ``torch.device``; a device this machine lacks is a
+            ``ParameterError`` when training starts.
+        num_threads: torch CPU threads used while training and predicting; ``None`` (the
+            default) leaves torch's own setting (``torch.set_num_threads``) alone.
         random_state: ``None`` draws a seed (recorded in ``model.seed``); an int reproduces.
         shuffle: reshuffle the training rows every epoch.
         eval_freq: evaluate every ``eval_freq`` epochs (the last epoch always evaluates).
@@ -77,6 +94,13 @@ COMMON_PARAMS_DOC = """
         on_nonfinite: what a NaN or infinite training loss does: ``"raise"`` a
             ``DivergenceError`` (the learner keeps its previous state), ``"warn"`` (stop, keep
             the last finite weights and warn) or ``"ignore"``.
+        num_workers: worker processes that load a Dataset's items (0: in the main process);
+            in-memory data never needs them.
+        pin_memory: page-lock a Dataset's batches before they go to a CUDA device.
+        drop_last: leave out the last training batch of an epoch when it is smaller than
+            ``batch_size``.
+        batch_size_predict: rows per batch in validation, ``evaluate`` and ``predict``;
+            ``None`` uses ``batch_size`` (a table's ``predict`` then uses at least 1024).
 """
 
 

@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
 from mlrpy.errors import ParameterError
 
-__all__ = ["AnyValue", "Boolean", "Constraint", "Interval", "OneOf", "Options", "check_constraints"]
+__all__ = [
+    "AnyValue", "Boolean", "Constraint", "Device", "Interval", "OneOf", "Options", "check_constraints"
+]
 
 
 class Constraint:
@@ -177,6 +180,40 @@ class OneOf(Constraint):
             return self.description
         parts = [o.describe() for o in self.options] + (["None"] if self.none_ok else [])
         return " or ".join(parts)
+
+
+@dataclass(frozen=True)
+class Device(Constraint):
+    """A device: one of ``values``, ``"cuda:N"`` or a ``torch.device``.
+
+    Whether the device exists is checked when a run starts, not here: a learner configured
+    for a GPU can be built, cloned and loaded on a machine without one.
+
+    Example:
+        >>> import torch
+        >>> from mlrpy.learners.constraints import Device
+        >>> d = Device(("auto", "cpu", "cuda", "mps"))
+        >>> d.accepts("cuda:1"), d.accepts(torch.device("cpu")), d.accepts("gpu")
+        (True, True, False)
+    """
+
+    values: tuple[str, ...]
+    type_name: str = "choice"  # type: ignore[misc]
+
+    @property
+    def levels(self) -> tuple[Any, ...]:  # type: ignore[override]
+        return self.values
+
+    def accepts(self, value: Any) -> bool:
+        if isinstance(value, torch.device):
+            return True
+        if not isinstance(value, str):
+            return False
+        kind, _, index = value.partition(":")
+        return value in self.values or (kind == "cuda" and index.isdigit())
+
+    def describe(self) -> str:
+        return f"one of {self.values}, 'cuda:N' or a torch.device"
 
 
 def is_path(value: Any) -> bool:

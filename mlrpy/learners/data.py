@@ -32,6 +32,10 @@ class TensorLoader:
         shuffle: draw a fresh permutation (from torch's global RNG) every epoch, exactly
             one ``torch.randperm(len(x))`` per pass, as a hand-written loop does.
         weight: optional sample weights aligned with ``x``; each batch carries its rows'.
+        drop_last: leave out the last batch when it is smaller than ``batch_size``.
+
+    ``x`` may also be a dict of tensors with the same first dimension (the inputs of a
+    multi-input network): each batch's ``x`` is then the dict of the entries' rows.
 
     Example:
         >>> import torch
@@ -44,37 +48,47 @@ class TensorLoader:
         >>> weighted = TensorLoader(torch.zeros(5, 2), torch.arange(5), 2, weight=torch.ones(5))
         >>> next(iter(weighted)).weight
         tensor([1., 1.])
+        >>> inputs = {"a": torch.zeros(5, 2), "b": torch.ones(5, 3, 3)}
+        >>> [tuple(b.x["b"].shape) for b in TensorLoader(inputs, None, 2, drop_last=True)]
+        [(2, 3, 3), (2, 3, 3)]
     """
 
     def __init__(
         self,
-        x: torch.Tensor,
+        x: torch.Tensor | dict[str, torch.Tensor],
         y: torch.Tensor | None,
         batch_size: int,
         shuffle: bool = False,
         weight: torch.Tensor | None = None,
+        drop_last: bool = False,
     ) -> None:
         self.x = x
         self.y = y
         self.weight = weight
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
+        self.drop_last = drop_last
+        self._n = len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
         # row positions of unshuffled batches, made on first use: a shuffled loader never needs them
         self._positions: torch.Tensor | None = None
 
     def __len__(self) -> int:
-        return -(-len(self.x) // self.batch_size)
+        return self._n // self.batch_size if self.drop_last else -(-self._n // self.batch_size)
 
     @property
     def n_rows(self) -> int:
-        return len(self.x)
+        return self._n
 
     def __iter__(self) -> Iterator[Batch]:
+        if isinstance(self.x, dict):
+            yield from self._iter_dict(self.x)
+            return
         x, y, w, bs = self.x, self.y, self.weight, self.batch_size
-        n = len(x)
+        n = self._n
+        end = n - n % bs if self.drop_last else n  # where the last batch starts, at most
         if self.shuffle:
             order = torch.randperm(n, device=x.device)
-            for start in range(0, n, bs):
+            for start in range(0, end, bs):
                 index = order[start : start + bs]
                 yield Batch(
                     x.index_select(0, index),
@@ -86,7 +100,7 @@ class TensorLoader:
             if self._positions is None:
                 self._positions = torch.arange(n, device=x.device)
             positions = self._positions
-            for start in range(0, n, bs):
+            for start in range(0, end, bs):
                 stop = start + bs
                 yield Batch(
                     x[start:stop],
@@ -94,6 +108,21 @@ class TensorLoader:
                     positions[start:stop],
                     None if w is None else w[start:stop],
                 )
+
+    def _iter_dict(self, x: dict[str, torch.Tensor]) -> Iterator[Batch]:
+        """Batches of a dict input: the same rows (one index) taken from every entry."""
+        y, w, bs, n = self.y, self.weight, self.batch_size, self._n
+        device = next(iter(x.values())).device
+        order = torch.randperm(n, device=device) if self.shuffle else torch.arange(n, device=device)
+        end = n - n % bs if self.drop_last else n
+        for start in range(0, end, bs):
+            index = order[start : start + bs]
+            yield Batch(
+                {k: v.index_select(0, index) for k, v in x.items()},  # type: ignore[arg-type]
+                None if y is None else y.index_select(0, index),
+                index,
+                None if w is None else w.index_select(0, index),
+            )
 
 
 def _reduction_holders(loss_fn: Any) -> list[Any]:

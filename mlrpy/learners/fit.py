@@ -11,10 +11,9 @@ from __future__ import annotations
 import copy
 import numbers
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -26,7 +25,7 @@ from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.context import ContextTorch
 from mlrpy.errors import ParameterError
 from mlrpy.learners.contract import LearnerContract
-from mlrpy.learners.data import TensorLoader, check_weighted_loss
+from mlrpy.learners.data import check_weighted_loss
 from mlrpy.learners.features import FeatureInfo
 from mlrpy.learners.inputs import (
     check_features,
@@ -40,6 +39,7 @@ from mlrpy.learners.loop import collect_states, train_loop
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.resume import ResumePoint, find_resume_checkpoint
 from mlrpy.learners.runtime import array_tasks, feature_names, resolve_device, seed_torch, torch_threads
+from mlrpy.learners.sources import RunData, check_forward_args, input_kind, make_loader, prepare_inputs
 from mlrpy.learners.torch_objects import TorchLoss, TorchOptimizer, as_torch_loss, as_torch_optimizer
 from mlrpy.measures import resolve_measures
 
@@ -61,26 +61,6 @@ class _RunSetup:
     callbacks: list[TorchCallback]
     resumed: ResumePoint | None
     previous: TorchModel | None
-
-
-@dataclass
-class _RunData:
-    """Tensors on the device, the seed and the tasks the callbacks see."""
-
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_valid: torch.Tensor | None
-    y_valid: torch.Tensor | None
-    seed: int
-    device: torch.device
-    task_train: Any
-    task_valid: Any
-    #: builds ``(task_train, task_valid)`` from the arrays when a callback first reads them
-    make_tasks: Callable[[], tuple[Any, Any]] | None = None
-    #: sample weights of the training rows; ``None`` trains unweighted
-    weight_train: torch.Tensor | None = None
-    #: the encoder's state (``TableEncoder.to_dict()``) when the table has categorical columns
-    encoding: dict[str, Any] | None = None
 
 
 class Fitting(LearnerContract):
@@ -109,7 +89,7 @@ class Fitting(LearnerContract):
         sample_weight: Any = None,
         validation_data: tuple[Any, Any] | None = None,
     ) -> Any:
-        """Train on arrays or DataFrames (scikit-learn); returns the learner.
+        """Train on arrays, DataFrames or a torch ``Dataset`` (scikit-learn); returns the learner.
 
         A DataFrame may hold categorical columns (``category``, ``str`` or ``object``
         dtype), which are encoded as level codes and embedded by the tabular networks; see
@@ -118,8 +98,11 @@ class Fitting(LearnerContract):
         far, with the callback states collected up to then and ``model.interrupted`` set.
 
         Args:
-            X: features, shape (n_samples, n_features).
-            y: targets.
+            X: features, shape (n_samples, n_features); for ``module`` learners also an N-D
+                array or a dict of arrays; any learner takes a map-style ``Dataset`` of
+                ``(x, y)`` items or of ``x`` items with ``y`` given (see
+                :mod:`mlrpy.learners.sources`).
+            y: targets (``None`` for a Dataset of ``(x, y)`` items).
             sample_weight: optional non-negative weight per row. Each batch's loss is the
                 weighted mean of the per-row losses, ``sum(w * l) / sum(w)`` (the weighted
                 sum for a loss with ``reduction="sum"``), so a weight of 2 counts a row twice.
@@ -190,7 +173,7 @@ class Fitting(LearnerContract):
                 f"fit(X, y) use a fraction or pass validation_data=(X_valid, y_valid)"
             )
         has_validation = self.validate is not None or validation_data is not None
-        callbacks = as_torch_callbacks(self.callbacks) + internal_callbacks(self, has_validation)
+        callbacks = internal_callbacks(self, has_validation) + as_torch_callbacks(self.callbacks)
         resumed = find_resume_checkpoint(self.resume, callbacks)
         previous = getattr(self, "model_", None) if self.warm_start and resumed is None else None
         return _RunSetup(as_torch_optimizer(self.optimizer), loss, callbacks, resumed, previous)
@@ -204,18 +187,9 @@ class Fitting(LearnerContract):
         task_train: Any,
         task_valid: Any,
         sample_weight: Any = None,
-    ) -> _RunData:
+    ) -> RunData:
         """Check and encode the data, hold out validation rows, move tensors to the device."""
         previous, resumed = setup.previous, setup.resumed
-        X_arr, y_arr, weights, encoder = check_training_data(self, X, y, sample_weight, previous)
-        if previous is None:
-            self.feature_info_ = (
-                FeatureInfo.all_numeric(feature_names(self)) if encoder is None else encoder.feature_info()
-            )
-        y_enc = self._encode_target(y_arr, fit=previous is None)
-        if weights is not None:
-            self._check_weighted_target(y_enc, weights)
-        y_all = y_enc
         if resumed is not None:
             seed = int(resumed.payload["seed"])
         elif previous is not None:
@@ -224,6 +198,20 @@ class Fitting(LearnerContract):
         else:
             seed = self._draw_seed()
         device = resolve_device(self.device)
+        if input_kind(X) != "table" or getattr(self, "ingress", None) is not None:
+            data = prepare_inputs(self, X, y, validation_data, sample_weight, seed, device, previous is None)
+            if data.input_origin == "ingress" and not isinstance(self.validate, float):
+                data.task_train, data.task_valid = task_train, task_valid
+            return data
+        X_arr, y_arr, weights, encoder = check_training_data(self, X, y, sample_weight, previous)
+        if previous is None:
+            self.feature_info_ = (
+                FeatureInfo.all_numeric(feature_names(self)) if encoder is None else encoder.feature_info()
+            )
+        y_enc = self._encode_target(y_arr, fit=previous is None)
+        if weights is not None:
+            self._check_weighted_target(y_enc, weights)
+        y_all = y_enc  # before a held-out split: the tasks callbacks see hold every row
 
         X_valid: Any = None
         y_valid: Any = None
@@ -252,18 +240,16 @@ class Fitting(LearnerContract):
             row_ids = task_train.row_ids
             task_valid = task_train.clone().filter([row_ids[i] for i in valid_positions])
             task_train = task_train.clone().filter([row_ids[i] for i in train_positions])
-        return _RunData(
+        return RunData.on_device(
+            device, y_enc, y_valid, weights,
             x_train=torch.from_numpy(X_arr).to(device),
-            y_train=y_enc.to(device),
             x_valid=None if X_valid is None else torch.as_tensor(X_valid).to(device),
-            y_valid=None if y_valid is None else y_valid.to(device),
             seed=seed,
-            device=device,
             task_train=task_train,
             task_valid=task_valid,
             make_tasks=make_tasks,
-            weight_train=None if weights is None else torch.from_numpy(weights.astype(np.float32)).to(device),
             encoding=None if encoder is None else encoder.to_dict(),
+            n_features=X_arr.shape[1],
         )
 
     def _array_tasks(self, X_train: np.ndarray, y_encoded: torch.Tensor, *split: Any) -> tuple[Any, Any]:
@@ -272,22 +258,26 @@ class Fitting(LearnerContract):
     def _check_weighted_target(self, y: torch.Tensor, weights: np.ndarray) -> None:
         """A hook for the task types: refuse weights that leave the target degenerate."""
 
-    def _build_run(self, data: _RunData, setup: _RunSetup) -> tuple[ContextTorch, list[CallbackSet]]:
+    def _build_run(self, data: RunData, setup: _RunSetup) -> tuple[ContextTorch, list[CallbackSet]]:
         """The network, optimizer, loss, loaders and fresh callback instances of one run."""
         previous, device = setup.previous, data.device
         if previous is not None:  # a copy: a failing continuation must not touch the old model
             network = copy.deepcopy(previous.network).to(device)
         else:
-            network = self._build_network(data.x_train.shape[1], self._n_outputs()).to(device)
+            # None only for a dict input, which only the module learner (typed for it) takes
+            n_features = cast(int, data.n_features)
+            network = self._build_network(n_features, self._n_outputs()).to(device)
             self._init_network(network, data.y_train)
+        if data.input_names is not None:
+            check_forward_args(self, network, data.input_names, data.input_origin)
         loader_valid = None
         if data.x_valid is not None and data.y_valid is not None:
-            loader_valid = TensorLoader(data.x_valid, data.y_valid, self.batch_size)
+            loader_valid = make_loader(self, data.x_valid, data.y_valid, device, data.seed)
         loss_fn = setup.loss.generate().to(device)
         if data.weight_train is not None:
             check_weighted_loss(loss_fn, setup.loss.id, self.id)
-        train_loader = TensorLoader(
-            data.x_train, data.y_train, self.batch_size, bool(self.shuffle), weight=data.weight_train
+        train_loader = make_loader(
+            self, data.x_train, data.y_train, device, data.seed, train=True, weight=data.weight_train
         )
         ctx = ContextTorch(
             learner=self,
@@ -305,6 +295,7 @@ class Fitting(LearnerContract):
             resumed_from=setup.resumed.folder if setup.resumed is not None else None,
             measures_train=self._training_measures(self.measures_train),
             measures_valid=self._training_measures(self.measures_valid),
+            encoding=data.encoding,  # for callbacks that save the model before fit has finished
         )
         if data.make_tasks is not None:
             ctx.defer_tasks(data.make_tasks)

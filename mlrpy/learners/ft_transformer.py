@@ -261,8 +261,8 @@ class LearnerTorchFTTransformer(LearnerTorch):
         optimizer: Any = "adam",
         loss: Any = None,
         callbacks: Any = None,
-        device: str = "auto",
-        num_threads: int = 1,
+        device: str | torch.device = "auto",
+        num_threads: int | None = None,
         random_state: Any = None,
         shuffle: bool = True,
         eval_freq: int = 1,
@@ -276,6 +276,10 @@ class LearnerTorchFTTransformer(LearnerTorch):
         warm_start: bool = False,
         resume: Any = None,
         on_nonfinite: str = "raise",
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        batch_size_predict: int | None = None,
     ) -> None:
         store_params(self, locals())
 

@@ -32,6 +32,7 @@ __all__ = [
     "check_feature_types",
     "check_features",
     "check_features_target",
+    "check_target",
     "check_training_data",
     "fit_encoder",
     "frame_tasks",
@@ -163,24 +164,9 @@ def check_features_target(
     learner: Any, X: Any, y: Any, reset: bool = True, encoder: TableEncoder | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """``X`` as in :func:`check_features`, ``y`` as a 1-D array without missing values."""
-    if y is None:
-        raise DataError(f"Learner '{learner.id}' requires y to be passed, but the target y is None")
     _refuse_sparse(learner, X)
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        warnings.warn(
-            "A column-vector y was passed when a 1d array was expected; it is raveled.",
-            DataConversionWarning,
-            stacklevel=4,
-        )
-        y = y.ravel()
     n_x = X.shape[0] if hasattr(X, "shape") else len(X) if hasattr(X, "__len__") else None
-    if n_x is not None and y.ndim >= 1 and len(y) != n_x:
-        raise DataError(
-            f"Learner '{learner.id}': X and y have different numbers of rows: {n_x} vs {len(y)}"
-        )
-    if pd.isna(pd.Series(y.ravel()) if y.ndim else pd.Series([y])).any():
-        raise DataError(f"Learner '{learner.id}': y contains missing values (NaN)")
+    y = check_target(learner, y, n_x)
     if encoder is not None:
         if y.ndim != 1:
             raise DataError(f"Learner '{learner.id}': y must be 1-dimensional, got shape {y.shape}")
@@ -190,6 +176,28 @@ def check_features_target(
     except ValueError as err:
         raise DataError(f"Learner '{learner.id}': {_name_columns(err, X)}") from err
     return _writable(X), y
+
+
+def check_target(learner: Any, y: Any, n_rows: int | None) -> np.ndarray:
+    """``y`` as an array with ``n_rows`` entries (when given) and no missing values; a
+    column vector is raveled with scikit-learn's warning."""
+    if y is None:
+        raise DataError(f"Learner '{learner.id}' requires y to be passed, but the target y is None")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected; it is raveled.",
+            DataConversionWarning,
+            stacklevel=5,
+        )
+        y = y.ravel()
+    if n_rows is not None and y.ndim >= 1 and len(y) != n_rows:
+        raise DataError(
+            f"Learner '{learner.id}': X and y have different numbers of rows: {n_rows} vs {len(y)}"
+        )
+    if pd.isna(pd.Series(y.ravel()) if y.ndim else pd.Series([y])).any():
+        raise DataError(f"Learner '{learner.id}': y contains missing values (NaN)")
+    return y
 
 
 def sample_weights(learner: Any, sample_weight: Any, n_rows: int) -> np.ndarray | None:

@@ -1,5 +1,7 @@
-"""Callbacks a learner adds from its own parameters, and the printed loop overview.
+"""Callbacks a learner adds itself, and the printed loop overview.
 
+Every run records a ``history`` (id ``history``), as Keras always returns a ``History``,
+unless the learner's callbacks already include one (then that one, with its parameters).
 ``patience > 0`` adds early stopping (id ``early_stopping``, weight 1000) configured from the
 learner's ``patience``, ``min_delta`` and ``restore_best_weights``.
 """
@@ -17,13 +19,15 @@ __all__ = ["internal_callbacks", "print_training_loop"]
 
 
 def internal_callbacks(learner: Any, has_validation: bool) -> list[TorchCallback]:
-    """The early-stopping callback that ``patience > 0`` asks for (none otherwise).
+    """``history`` unless the learner has one, and the early stopping ``patience > 0`` asks for.
 
     Early stopping, internal or attached explicitly, needs validation data, and ``patience``
     must not duplicate an explicitly attached early-stopping callback.
     """
+    attached = as_torch_callbacks(learner.callbacks)
+    history = [] if any(tc.id == "history" for tc in attached) else [t_clbk("history")]
     explicit = [
-        tc for tc in as_torch_callbacks(learner.callbacks)
+        tc for tc in attached
         if tc.id == "early_stopping" or issubclass(tc.generator, CallbackSetEarlyStopping)
     ]
     if (learner.patience > 0 or explicit) and not has_validation:
@@ -35,7 +39,7 @@ def internal_callbacks(learner: Any, has_validation: bool) -> list[TorchCallback
             f"fit(..., validation_data=(X_valid, y_valid))"
         )
     if learner.patience == 0:
-        return []
+        return history
     if explicit:
         raise ParameterError(
             f"Learner '{learner.id}': patience={learner.patience} adds an internal "
@@ -43,12 +47,13 @@ def internal_callbacks(learner: Any, has_validation: bool) -> list[TorchCallback
             f"stopping; use either patience= or the explicit callback (with patience=0)"
         )
     return [
+        *history,
         t_clbk(
             "early_stopping",
             patience=int(learner.patience),
             min_delta=float(learner.min_delta),
             restore_best_weights=bool(learner.restore_best_weights),
-        )
+        ),
     ]
 
 

@@ -29,12 +29,19 @@ __all__ = [
     "collect_states",
     "evaluate_loop",
     "evaluates",
+    "forward",
     "predict_loop",
     "train_loop",
 ]
 
 
 ScoreFn = Callable[[ContextTorch, list[torch.Tensor], list[torch.Tensor], list[Any]], dict[str, float]]
+
+
+def forward(network: torch.nn.Module, x: Any) -> torch.Tensor:
+    """The network's output for a batch's ``x``: ``network(**x)`` for a dict of inputs (one
+    per forward argument), else ``network(x)``."""
+    return network(**x) if type(x) is dict else network(x)
 
 
 def evaluates(ctx: ContextTorch) -> bool:
@@ -97,7 +104,8 @@ def train_loop(
                 ctx.batch = batch
                 ctx.optimizer.zero_grad(set_to_none=True)
                 call("on_batch_begin")
-                ctx.y_hat = network(batch.x)
+                x = batch.x  # read after on_batch_begin: a callback may replace it
+                ctx.y_hat = network(**x) if type(x) is dict else network(x)
                 call("on_after_forward")
                 if batch.weight is None:
                     ctx.loss = loss_fn(ctx.y_hat, batch.y)
@@ -291,7 +299,7 @@ def validation_pass(
         ctx.batch = batch
         call("on_batch_valid_begin")
         with torch.no_grad():
-            ctx.y_hat = network(batch.x)
+            ctx.y_hat = forward(network, batch.x)
             ctx.loss = loss_fn(ctx.y_hat, batch.y)  # a tensor: read it only when needed
         call("on_batch_valid_end")
         # detached: a forward returning a view of a parameter (an expand) still requires grad
@@ -369,7 +377,7 @@ def predict_loop(
             for batch in loader:
                 ctx.batch = batch
                 call("on_predict_batch_begin")
-                ctx.y_hat = network(batch.x)
+                ctx.y_hat = forward(network, batch.x)
                 call("on_predict_batch_end")
                 outputs.append(ctx.y_hat.detach())
             ctx.prediction = torch.cat(outputs) if outputs else torch.empty(0)

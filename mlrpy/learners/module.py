@@ -1,12 +1,15 @@
-"""``classif.module`` / ``regr.module``: train any ``torch.nn.Module`` class.
+"""``classif.module`` / ``regr.module``: train any ``torch.nn.Module``.
 
-The module's constructor arguments are deep parameters ``module.<arg>``; arguments named
-``n_features`` and ``n_outputs`` are filled from the training data unless set.
+``module`` is a class (or a callable returning a module), whose constructor arguments are
+deep parameters ``module.<arg>`` (``n_features`` and ``n_outputs`` are filled from the
+training data unless set), or an instance, which every fit deep-copies so that the user's
+object stays untouched and ``clone`` / grid search start each fit from the same weights.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 import weakref
 from typing import Any, ClassVar
@@ -35,6 +38,8 @@ def _module_param_set(module: Any) -> type[BaseModel]:
         return _PARAM_SETS[module]
     except (KeyError, TypeError):
         pass
+    if isinstance(module, torch.nn.Module):  # an instance is built already: no arguments
+        return infer_param_set(lambda: None, "InstanceParams")
     init = module.__init__ if isinstance(module, type) else module  # type: ignore[misc]
     name = f"{getattr(module, '__name__', 'Module')}Params"
     inferred = infer_param_set(init, name, skip=("self", *_AUTO_ARGS))
@@ -54,8 +59,8 @@ class ModuleSpec(Configurable):
     def __init__(self, module: Any, values: dict[str, Any] | None = None) -> None:
         if not callable(module):
             raise ParameterError(
-                f"'module' must be an nn.Module subclass or a callable returning a module, "
-                f"got {module!r}"
+                f"'module' must be an nn.Module subclass, an nn.Module instance or a callable "
+                f"returning a module, got {module!r}"
             )
         self.id = "module"
         self.module = module
@@ -68,10 +73,12 @@ class ModuleSpec(Configurable):
     def key_prefix(self) -> str:
         return "module."
 
-    def build(self, n_features: int, n_outputs: int) -> torch.nn.Module:
+    def build(self, n_features: int | None, n_outputs: int) -> torch.nn.Module:
+        if isinstance(self.module, torch.nn.Module):
+            return copy.deepcopy(self.module)
         values = self.validated_values()
         for name, value in (("n_features", n_features), ("n_outputs", n_outputs)):
-            if name in values and values[name] is None:
+            if name in values and values[name] is None and value is not None:
                 values[name] = value
         net = self.module(**values)
         if not isinstance(net, torch.nn.Module):
@@ -82,16 +89,29 @@ class ModuleSpec(Configurable):
 class LearnerTorchModule(LearnerTorch):
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {
         **SHARED_CONSTRAINTS,
-        "module": AnyValue("an nn.Module subclass or a callable returning a module"),
+        "module": AnyValue("an nn.Module subclass or instance, or a callable returning a module"),
         "module_args": AnyValue("None or a dict of the module's constructor arguments"),
+        "ingress": AnyValue("None or a dict of forward argument name -> list of column names"),
     }
+    #: takes N-D arrays and dicts of inputs besides tables (see :mod:`mlrpy.learners.sources`)
+    accepts_tensors: ClassVar[bool] = True
     __doc__ = f"""Train a user-supplied ``torch.nn.Module``.
 
+    Besides tables it trains on N-D arrays (e.g. images ``(n, c, h, w)``), dicts of arrays
+    (``network(**batch.x)``) and ``torch.utils.data.Dataset`` objects; see the user guide's
+    "Datasets, images and several inputs".
+
     Architecture parameters:
-        module: an ``nn.Module`` subclass (or a callable returning a module). Its constructor
-            arguments become deep parameters ``module.<arg>``; ``n_features`` / ``n_outputs``
-            are filled from the data when present and not set.
+        module: an ``nn.Module`` subclass (or a callable returning a module), or an instance,
+            deep-copied by every fit. A class's constructor arguments become deep parameters
+            ``module.<arg>``; ``n_features`` (the size of a row's first dimension: columns,
+            or an image's channels) / ``n_outputs`` are filled from the data when present and
+            not set.
         module_args: the values of those arguments (usually set as ``module.<arg>``).
+        ingress: ``None``, or a dict mapping ``forward`` argument names to columns of the
+            table or task, e.g. ``{{"image": ["img"], "num": ["age", "income"]}}``: each
+            batch's ``x`` is then a dict with one tensor per entry and the network is called
+            ``network(**batch.x)``.
 {COMMON_PARAMS_DOC}
     Example:
         >>> import torch
@@ -116,13 +136,14 @@ class LearnerTorchModule(LearnerTorch):
         *,
         module: Any = None,
         module_args: dict[str, Any] | None = None,
+        ingress: dict[str, list[str]] | None = None,
         epochs: int = 20,
         batch_size: int = 32,
         optimizer: Any = "adam",
         loss: Any = None,
         callbacks: Any = None,
-        device: str = "auto",
-        num_threads: int = 1,
+        device: str | torch.device = "auto",
+        num_threads: int | None = None,
         random_state: Any = None,
         shuffle: bool = True,
         eval_freq: int = 1,
@@ -136,6 +157,10 @@ class LearnerTorchModule(LearnerTorch):
         warm_start: bool = False,
         resume: Any = None,
         on_nonfinite: str = "raise",
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        batch_size_predict: int | None = None,
     ) -> None:
         store_params(self, locals())
 
@@ -156,7 +181,7 @@ class LearnerTorchModule(LearnerTorch):
         else:
             super()._replace_descriptor(prefix, new)
 
-    def _build_network(self, n_features: int, n_outputs: int) -> torch.nn.Module:
+    def _build_network(self, n_features: int | None, n_outputs: int) -> torch.nn.Module:  # type: ignore[override]
         return self._module_spec().build(n_features, n_outputs)
 
 

@@ -18,8 +18,12 @@ __all__ = ["array_tasks", "feature_names", "resolve_device", "seed_torch", "torc
 
 
 @contextlib.contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """Run the block with ``n`` torch CPU threads, restoring the previous count afterwards."""
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` torch CPU threads, restoring the previous count afterwards;
+    ``None`` leaves torch's setting alone."""
+    if n is None:
+        yield
+        return
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -28,17 +32,52 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` picks CUDA, then MPS, then the CPU; an unavailable CUDA is an error."""
-    if device == "auto":
+def _available_devices() -> list[str]:
+    found = ["cpu"]
+    found += [f"cuda:{i}" for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    if _mps_available():
+        found.append("mps")
+    return found
+
+
+def _mps_available() -> bool:
+    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """The ``torch.device`` a run uses; a device this machine lacks is a ParameterError.
+
+    ``"auto"`` picks CUDA, then MPS, then the CPU.
+
+    Example:
+        >>> from mlrpy.learners.runtime import resolve_device
+        >>> resolve_device("cpu")
+        device(type='cpu')
+        >>> resolve_device("cuda:99")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        mlrpy.errors.ParameterError: device='cuda:99' is not available on this machine ...
+    """
+    if isinstance(device, str) and device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ParameterError("device='cuda' but no CUDA device is available; use 'auto' or 'cpu'")
-    return torch.device(device)
+        return torch.device("mps" if _mps_available() else "cpu")
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ParameterError(f"device={device!r} is not a device ({err}); use 'auto' or 'cpu'") from None
+    if chosen.type == "cuda":
+        available = torch.cuda.is_available() and (chosen.index or 0) < torch.cuda.device_count()
+    elif chosen.type == "mps":
+        available = _mps_available()
+    else:
+        available = chosen.type == "cpu"
+    if not available:
+        raise ParameterError(
+            f"device={str(chosen)!r} is not available on this machine (available: "
+            f"{', '.join(_available_devices())}); use 'auto' (the best available) or 'cpu'"
+        )
+    return chosen
 
 
 def seed_torch(seed: int, device: torch.device) -> None:

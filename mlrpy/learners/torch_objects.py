@@ -5,6 +5,7 @@ Their parameters appear on learners as ``opt.<param>`` and ``loss.<param>``.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Iterable
 from typing import Annotated, Any, Literal
@@ -148,7 +149,7 @@ def _can_fuse(torch_class: type, values: dict[str, Any], params: list[Any]) -> b
 
 
 class TorchLoss(_TorchDescriptor):
-    """A loss class and its parameters.
+    """A loss class and its parameters, or a loss instance (see :func:`as_torch_loss`).
 
     Example:
         >>> from mlrpy import t_loss
@@ -157,8 +158,14 @@ class TorchLoss(_TorchDescriptor):
     """
 
     prefix = "loss."
+    #: a loss object the user configured: each run gets a deep copy of it
+    instance: torch.nn.Module | None = None
 
     def generate(self) -> torch.nn.Module:
+        if self.instance is not None:
+            # a copy per run: moving it to the device or a stateful loss must not change the
+            # user's object, nor leak between the fits of a clone or a grid search
+            return copy.deepcopy(self.instance)
         values = self.validated_values()
         if values.get("weight") is not None and not isinstance(values["weight"], torch.Tensor):
             values["weight"] = torch.as_tensor(values["weight"], dtype=torch.float32)
@@ -222,6 +229,10 @@ class CrossEntropyParams(ParamModel):
     ignore_index: int = -100
     reduction: Reduction = "mean"
     label_smoothing: float = Field(0.0, ge=0, le=1)
+
+
+class NoParams(ParamModel):
+    """A loss instance's parameters are set on the instance itself."""
 
 
 class ReductionParams(ParamModel):
@@ -308,14 +319,30 @@ def as_torch_optimizer(x: Any) -> TorchOptimizer:
 
 
 def as_torch_loss(x: Any) -> TorchLoss:
-    """Accept a key, a ``torch.nn`` loss class or a :class:`TorchLoss`."""
+    """Accept a key, a ``torch.nn`` loss class or instance, or a :class:`TorchLoss`.
+
+    An instance, e.g. ``torch.nn.CrossEntropyLoss(label_smoothing=0.1)``, is used as
+    configured: each fit trains with a deep copy of it, and it has no ``loss.<param>``
+    parameters (use ``t_loss(...)`` for loss parameters to tune).
+
+    Example:
+        >>> import torch
+        >>> from mlrpy.learners.torch_objects import as_torch_loss
+        >>> loss = as_torch_loss(torch.nn.CrossEntropyLoss(label_smoothing=0.1))
+        >>> loss.generate().label_smoothing, loss.get_values()
+        (0.1, {})
+    """
     if isinstance(x, TorchLoss):
         return x
     if isinstance(x, (str, type)):
         return t_loss(x)
+    if isinstance(x, torch.nn.Module):
+        desc = TorchLoss(type(x), param_set=NoParams, label=f"{type(x).__name__} instance")
+        desc.instance = x
+        return desc
     raise ParameterError(
         f"loss must be a registry key ({', '.join(mlr_losses.keys())}), a torch.nn loss class "
-        f"or t_loss(...); got {type(x).__name__}: {x!r}"
+        f"or instance, or t_loss(...); got {type(x).__name__}: {x!r}"
     )
 
 

@@ -44,8 +44,8 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
         "## Prediction",
         "## Peak memory",
         "## Scaling",
-        "## Categorical columns (i)",
-        "## FT-Transformer (j)",
+        "## Categorical columns (j)",
+        "## FT-Transformer (l)",
         "## Targets",
     ):
         assert heading in table

@@ -101,6 +101,8 @@ def _values(key: str, folder: Path) -> dict[str, Any]:
         "checkpoint": {"path": str(folder / "checkpoints")},
         "csv_logger": {"path": str(folder / "log.csv")},
         "tb": {"path": str(folder / "tb")},
+        "mlflow": {"tracking_uri": f"sqlite:///{folder / 'mlflow.db'}", "experiment": "builtins",
+                   "artifact_location": str(folder / "mlruns")},
         "lr_step": {"step_size": 1, "gamma": 0.7},
         "lr_cosine_annealing": {"T_max": 3},
         "lr_lambda": {"lr_lambda": halve},

@@ -43,6 +43,9 @@ def _env(out_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["MLRPY_VIGNETTE_OUT"] = str(out_dir)
     env["MPLBACKEND"] = "Agg"
+    # one torch thread, as tests/conftest.py sets in process: learners leave torch's thread
+    # count as the process has it, and several examples share the test machine's cores
+    env["OMP_NUM_THREADS"] = "1"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 

@@ -240,7 +240,7 @@ def test_constraints_accept_exactly_the_values_within_bounds(name, value):
     ("p", 1, "'p' must be a number >= 0 and < 1, got 1"),
     ("validate", "train", "'validate' must be None, a fraction in (0, 1), 'predefined' or 'test', got 'train'"),
     ("shuffle", "yes", "'shuffle' must be True or False, got 'yes'"),
-    ("device", "gpu", "'device' must be one of ('auto', 'cpu', 'cuda', 'mps'), got 'gpu'"),
+    ("device", "gpu", "'device' must be one of ('auto', 'cpu', 'cuda', 'mps'), 'cuda:N' or a torch.device, got 'gpu'"),
     ("on_nonfinite", "skip", "'on_nonfinite' must be one of ('raise', 'warn', 'ignore'), got 'skip'"),
 ])
 def test_fit_refuses_a_bad_value_before_touching_anything(name, value, message):
