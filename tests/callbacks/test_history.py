@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlrpy import t_clbk, torch_callback
 from tests.callbacks.support import learner
@@ -64,3 +68,30 @@ def test_loads_its_own_state_and_the_older_data_frame_form():
         for name, values in rows.items():
             np.testing.assert_array_equal(back[name], values)
             assert back[name].dtype == values.dtype
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 1e3, allow_nan=False), st.integers(1, 64)), min_size=1, max_size=30
+    )
+)
+def test_epoch_loss_is_the_size_weighted_mean_on_either_path(batches):
+    """The CPU path (floats added up per batch) and the accelerator path (tensors kept and
+    summed once) give the same size-weighted mean of the batch losses."""
+    from mlrpy.callbacks import running_mean
+    from mlrpy.callbacks.running_mean import EpochLoss
+
+    expected = sum(loss * n for loss, n in batches) / sum(n for _, n in batches)
+    cpu, kept = EpochLoss(), EpochLoss()
+    real = running_mean.free_to_read
+    for loss, n in batches:
+        tensor = torch.tensor(loss, dtype=torch.float32)
+        cpu.add(tensor, n)
+        running_mean.free_to_read = lambda loss: False
+        try:
+            kept.add(tensor, n)
+        finally:
+            running_mean.free_to_read = real
+    assert cpu.value() == pytest.approx(expected, rel=1e-6)
+    assert kept.value() == pytest.approx(expected, rel=1e-6)
+    assert EpochLoss().value() is None

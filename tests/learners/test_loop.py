@@ -11,6 +11,7 @@ import torch
 
 import mlrpy
 from mlrpy import CallbackSet, CallbackStageError, lrn, torch_callback, tsk
+from mlrpy.callbacks import running_mean
 from mlrpy.learners import loop
 from mlrpy.learners.loop import DivergenceGuard
 from tests.conftest import make_trace_callback
@@ -311,6 +312,8 @@ def test_last_loss_not_synced_without_reader(iris_xy, monkeypatch):
     # the divergence check as on an accelerator: on the CPU it reads each loss by design,
     # since there the read waits for nothing
     monkeypatch.setattr(loop, "DivergenceGuard", functools.partial(DivergenceGuard, per_batch=False))
+    # and the history's epoch loss as on an accelerator: on the CPU it adds up floats
+    monkeypatch.setattr(running_mean, "free_to_read", lambda loss: False)
     # SGD: Adam reads its (CPU) step counter with .item(), which would muddy the count
     lrn("classif.mlp", epochs=2, batch_size=16, optimizer="sgd", random_state=0).fit(X, y)
     assert len(calls) == 2  # 10 batches per epoch, one conversion per epoch
