@@ -16,6 +16,7 @@ i. the Dataset path: mlrpy on a Dataset of 3x32x32 images with a small CNN again
    hand-written ``DataLoader`` loop, ``num_workers`` 0 and 2, paired (``--image-rows``);
 j. a 100k-row table with 5 categorical columns: ``classif.mlp`` vs a hand-written loop with
    the same embedding network;
+k. peak memory of training on PNG files: a lazy tensor column vs a hand-written Dataset loop.
 l. FT-Transformer seconds per epoch: ``classif.ft_transformer`` vs its module in a hand loop.
 
 The Markdown report is printed and written, with a PNG chart and the raw numbers as JSON,
@@ -38,6 +39,7 @@ import torch
 from benchmarks.chart import plot
 from benchmarks.datasets import section_datasets
 from benchmarks.gpu import NO_GPU_FALLBACK_LINE, NO_GPU_LINE, section_cuda_sync
+from benchmarks.lazy_images import section_lazy_images
 from benchmarks.memory import memory_child, section_memory
 from benchmarks.report import environment, load_average, render
 from benchmarks.sections import (
@@ -159,6 +161,8 @@ def run_sections(cfg: Config, with_skorch: bool, skorch_ok: bool) -> dict[str, A
         results["scaling"] = section_scaling(cfg)
     if "j" in cfg.sections:
         results["table"] = section_table(cfg)
+    if "k" in cfg.sections:
+        results["lazy_images"] = section_lazy_images(cfg)
     if "l" in cfg.sections:
         results["ft_transformer"] = section_ft(cfg)
     if cfg.device == "cuda":

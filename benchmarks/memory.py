@@ -11,6 +11,7 @@ import json
 import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -45,14 +46,19 @@ def section_memory(cfg: Config, with_skorch: bool) -> list[dict[str, Any]]:
         )
     rows = []
     for variant, proc in procs.items():
-        stdout, stderr = proc.communicate()
-        lines = [ln for ln in stdout.splitlines() if ln.startswith(MEMORY_TAG)]
-        if proc.returncode != 0 or not lines:
-            raise RuntimeError(f"memory child '{variant}' failed ({proc.returncode}):\n{stderr[-3000:]}")
-        result = json.loads(lines[-1][len(MEMORY_TAG) :])
+        result = child_result(variant, proc)
         rows.append({"variant": variant, "n": n, "batch_size": bs, **result})
         log(f"memory {variant}: peak {result['peak_rss_mib']:.0f} MiB ({result['method']})")
     return rows
+
+
+def child_result(name: str, proc: subprocess.Popen[str]) -> dict[str, Any]:
+    """The ``MEMORY_RESULT`` a child process printed, once it exits; its stderr if it failed."""
+    stdout, stderr = proc.communicate()
+    lines = [ln for ln in stdout.splitlines() if ln.startswith(MEMORY_TAG)]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"memory child '{name}' failed ({proc.returncode}):\n{stderr[-3000:]}")
+    return json.loads(lines[-1][len(MEMORY_TAG) :])
 
 
 def _status_kib(field_name: str) -> int | None:
@@ -90,7 +96,6 @@ def memory_child(variant: str, cfg: Config, import_skorch: bool) -> None:
     imports and first-use costs do not mask it); elsewhere the process lifetime peak
     (``ru_maxrss``) is reported.
     """
-    import psutil
     import sklearn  # noqa: F401  (same imports in every child: a common baseline)
 
     if import_skorch:
@@ -100,22 +105,31 @@ def memory_child(variant: str, cfg: Config, import_skorch: bool) -> None:
     # a tiny warm-up fit first: the first forward/backward of a process maps ~80 MiB of
     # kernels and allocator arenas that every variant pays alike; the measured peak is the fit's
     fit(make_data(256, cfg.seed + 1), cfg.batch_sizes[0], replace(cfg, epochs=1))
-    gc.collect()
     if cfg.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
+    result = measure_peak(lambda: fit(data, cfg.batch_sizes[0], cfg))
+    if cfg.device == "cuda":
+        result["peak_cuda_mib"] = torch.cuda.max_memory_allocated() / 2**20
+    print(MEMORY_TAG + json.dumps(result), flush=True)
+
+
+def measure_peak(run: Callable[[], Any]) -> dict[str, Any]:
+    """Peak RSS while ``run()`` runs, in MiB, with the RSS before it and how it was measured:
+    the peak-RSS counter is reset first where the kernel allows it (Linux), else the peak is
+    the process lifetime's (``ru_maxrss``)."""
+    import psutil
+
+    gc.collect()
     windowed = _reset_peak_rss()
     before = psutil.Process().memory_info().rss
-    fit(data, cfg.batch_sizes[0], cfg)
+    run()
     lifetime = _lifetime_peak_bytes()
     hwm = _status_kib("VmHWM") if windowed else None
     peak = hwm * 1024 if hwm is not None else lifetime
-    result = {
+    return {
         "method": "VmHWM reset before the fit" if hwm is not None else "ru_maxrss (process lifetime)",
         "rss_before_mib": before / 2**20,
         "peak_rss_mib": peak / 2**20,
         "increase_mib": (peak - before) / 2**20,
         "lifetime_peak_mib": lifetime / 2**20,
     }
-    if cfg.device == "cuda":
-        result["peak_cuda_mib"] = torch.cuda.max_memory_allocated() / 2**20
-    print(MEMORY_TAG + json.dumps(result), flush=True)

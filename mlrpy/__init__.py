@@ -43,6 +43,7 @@ from mlrpy.errors import (
     UnstorableValueError,
     UntrustedFileError,
 )
+from mlrpy.lazy import LazyTensor, LazyTensorDtype, as_lazy_tensor
 from mlrpy.learners import (
     LearnerTorch,
     LearnerTorchClassif,
@@ -82,11 +83,14 @@ __version__ = "0.1.0"
 __all__ = [
     "AutoTuner",
     "BenchmarkResult",
+    "LazyTensor",
+    "LazyTensorDtype",
     "LearnerSklearn",
     "Measure",
     "ResampleResult",
     "Resampling",
     "TuningResult",
+    "as_lazy_tensor",
     "as_learner",
     "as_resampling",
     "auto_tuner",

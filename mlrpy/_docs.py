@@ -36,6 +36,7 @@ REFERENCE_PAGES: list[tuple[str, str, str]] = [
     ("callbacks.md", "mlrpy.callbacks", "mlrpy.callbacks"),
     ("learners.md", "mlrpy.learners", "mlrpy.learners"),
     ("tasks.md", "mlrpy.tasks", "mlrpy.tasks"),
+    ("lazy.md", "mlrpy.lazy", "mlrpy.lazy"),
     ("measures.md", "mlrpy.measures", "mlrpy.measures"),
     ("resampling.md", "mlrpy.resampling", "mlrpy.resampling"),
     ("tuning.md", "mlrpy.tuning", "mlrpy.tuning"),

@@ -11,6 +11,7 @@ int (also nullable ``Int64``)             ``integer``
 bool (also nullable ``boolean``)          ``logical``
 category, unordered                       ``factor``
 category, ordered                         ``ordered``
+``lazy_tensor`` (a :class:`LazyTensor`)   ``lazy_tensor``
 str / string                              ``factor``
 object                                    see below
 ========================================  ===========
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from mlrpy.errors import DataError
+from mlrpy.lazy import LazyTensorDtype
 
 __all__ = [
     "CATEGORICAL_TYPES",
@@ -41,7 +43,7 @@ __all__ = [
 ]
 
 #: mlr3's names of the feature types mlrpy knows how to feed to a network
-FEATURE_TYPES = ("numeric", "integer", "logical", "factor", "ordered")
+FEATURE_TYPES = ("numeric", "integer", "logical", "factor", "ordered", "lazy_tensor")
 #: the feature types whose values are levels rather than numbers
 CATEGORICAL_TYPES = ("factor", "ordered")
 
@@ -74,6 +76,8 @@ def _dtype_type(dtype: Any) -> str:
     """The type of a column of a dtype other than object, from the dtype alone."""
     if isinstance(dtype, pd.CategoricalDtype):
         return "ordered" if dtype.ordered else "factor"
+    if isinstance(dtype, LazyTensorDtype):  # before the string check: its kind is object
+        return "lazy_tensor"
     if pd.api.types.is_bool_dtype(dtype):
         return "logical"
     if pd.api.types.is_integer_dtype(dtype):

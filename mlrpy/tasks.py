@@ -15,6 +15,7 @@ import pandas as pd
 
 from mlrpy.dictionary import Dictionary
 from mlrpy.errors import DataError
+from mlrpy.lazy import as_lazy_tensor
 from mlrpy.task_base import COL_ROLES, Task
 
 __all__ = [
@@ -183,6 +184,26 @@ def _sklearn_task(loader_name: str, task_id: str, label: str, classif: bool, lab
     return TaskRegr(task_id, df, target="target", label=label)
 
 
+def _lazy_iris() -> Task:
+    """Iris with its four measurements as one ``lazy_tensor`` feature ``x`` (element shape (4,))."""
+    from sklearn import datasets
+
+    bunch = datasets.load_iris()
+    x = as_lazy_tensor(bunch.data.astype(np.float32))
+    df = pd.DataFrame({"x": x, "class": np.asarray(bunch.target_names)[bunch.target]})
+    return TaskClassif("lazy_iris", df, target="class", label="Iris Flowers (lazy tensor)")
+
+
+def _digits_images() -> Task:
+    """The 8x8 digits as one ``lazy_tensor`` feature ``image``: grey images (1, 8, 8) in [0, 1]."""
+    from sklearn import datasets
+
+    bunch = datasets.load_digits()
+    images = (bunch.images / 16.0).astype(np.float32)[:, None]  # pixel values are 0..16
+    df = pd.DataFrame({"image": as_lazy_tensor(images), "class": bunch.target})
+    return TaskClassif("digits_images", df, target="class", label="Handwritten Digits 8x8 (images)")
+
+
 def _describe_task(key: str, task: Task) -> dict[str, Any]:
     return {
         "label": task.label,
@@ -202,6 +223,8 @@ mlr_tasks.add(
 mlr_tasks.add(
     "digits", lambda: _sklearn_task("load_digits", "digits", "Handwritten Digits 8x8", True, False)
 )
+mlr_tasks.add("lazy_iris", _lazy_iris)
+mlr_tasks.add("digits_images", _digits_images)
 mlr_tasks.add(
     "diabetes", lambda: _sklearn_task("load_diabetes", "diabetes", "Diabetes Progression", False, False)
 )

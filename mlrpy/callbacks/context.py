@@ -80,6 +80,9 @@ class ContextTorch:
         self.seed: int | None = None
         self.resumed_from: Any = None
         self.prediction: torch.Tensor | None = None
+        #: ``snapshot_model(states)``: the model as it stands now, with the given callback
+        #: states (what ``fit`` would store if the run ended here); ``None`` outside ``fit``
+        self.snapshot_model: Callable[[dict[str, Any]], Any] | None = None
         self._last_loss: Any = None
         for name, value in fields.items():
             setattr(self, name, value)

@@ -172,7 +172,7 @@ class CallbackSetMLflow(CallbackSet):
 
     def on_end(self) -> None:
         learner = self.ctx.learner
-        if self.log_model and learner is not None:
+        if self.log_model and learner is not None and self.ctx.snapshot_model is not None:
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / MODEL_FILE
                 self._trained(learner).save(path)
@@ -185,7 +185,8 @@ class CallbackSetMLflow(CallbackSet):
         ctx = self.ctx
         trained = copy.copy(learner)
         states = collect_states(ctx.callbacks)
-        trained.model_ = learner._finish_model(ctx, states, getattr(ctx, "encoding", None))
+        assert ctx.snapshot_model is not None
+        trained.model_ = ctx.snapshot_model(states)
         return trained
 
     def on_exit(self) -> None:

@@ -141,8 +141,8 @@ class Fitting(LearnerContract):
             with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=forked), torch_threads(self.num_threads):
                 seed_torch(data.seed, data.device)
                 ctx, callbacks = self._build_run(data, setup)
-                states = self._run_loop(ctx, callbacks, setup, data.encoding)
-            self.model_ = self._finish_model(ctx, states, data.encoding)
+                states = self._run_loop(ctx, callbacks, setup, data)
+            self.model_ = self._finish_model(ctx, states, data)
         except KeyboardInterrupt:
             if self.__dict__.get("model_") is before.get("model_"):  # interrupted before training
                 self._restore_fitted(before)
@@ -200,7 +200,8 @@ class Fitting(LearnerContract):
         device = resolve_device(self.device)
         if input_kind(X) != "table" or getattr(self, "ingress", None) is not None:
             data = prepare_inputs(self, X, y, validation_data, sample_weight, seed, device, previous is None)
-            if data.input_origin == "ingress" and not isinstance(self.validate, float):
+            from_table = data.input_origin in ("ingress", "lazy tensor column")  # callbacks see the task
+            if from_table and not isinstance(self.validate, float):
                 data.task_train, data.task_valid = task_train, task_valid
             return data
         X_arr, y_arr, weights, encoder = check_training_data(self, X, y, sample_weight, previous)
@@ -295,8 +296,9 @@ class Fitting(LearnerContract):
             resumed_from=setup.resumed.folder if setup.resumed is not None else None,
             measures_train=self._training_measures(self.measures_train),
             measures_valid=self._training_measures(self.measures_valid),
-            encoding=data.encoding,  # for callbacks that save the model before fit has finished
         )
+        # for callbacks that save the model before fit has finished (mlflow)
+        ctx.snapshot_model = partial(self._finish_model, ctx, data=data)
         if data.make_tasks is not None:
             ctx.defer_tasks(data.make_tasks)
         return ctx, [tc.generate() for tc in setup.callbacks]
@@ -306,7 +308,7 @@ class Fitting(LearnerContract):
         ctx: ContextTorch,
         callbacks: list[CallbackSet],
         setup: _RunSetup,
-        encoding: dict[str, Any] | None = None,
+        data: RunData,
     ) -> dict[str, Any]:
         """The training loop, started from the checkpoint or previous model if there is one."""
         restore: Any = None
@@ -329,18 +331,22 @@ class Fitting(LearnerContract):
                 states = collect_states(callbacks)
             except Exception:  # a callback that cannot report mid-run: keep the weights at least
                 states = {}
-            self.model_ = self._finish_model(ctx, states, encoding, interrupted_after=completed[0])
+            self.model_ = self._finish_model(ctx, states, data, interrupted_after=completed[0])
             raise
 
     def _finish_model(
         self,
         ctx: ContextTorch,
         states: dict[str, Any],
-        encoding: dict[str, Any] | None = None,
+        data: RunData,
         interrupted_after: int | None = None,
     ) -> TorchModel:
         """The ``TorchModel`` of a finished run, or of one interrupted after
         ``interrupted_after`` completed epochs."""
+        encoding = data.encoding
+        # the width the network was built for, which loading builds again: the columns of a
+        # table, else a row's first dimension (a lazy column of 4-vectors is 1 column, width 4)
+        width = self.n_features_in_ if encoding is not None or data.n_features is None else data.n_features
         assert ctx.network is not None
         ctx.network.eval()
         interrupted = interrupted_after is not None
@@ -353,7 +359,7 @@ class Fitting(LearnerContract):
             loss_fn=ctx.loss_fn.state_dict() if ctx.loss_fn is not None else None,
             internal_valid_scores=ctx.last_scores_valid,
             feature_names=feature_names(self),
-            n_features=self.n_features_in_,
+            n_features=width,
             classes=getattr(self, "classes_", None),
             task_type=self.task_type,
             interrupted=interrupted,

@@ -24,6 +24,7 @@ from sklearn.utils.validation import validate_data
 
 from mlrpy.columns import CATEGORICAL_TYPES, check_weights, feature_types
 from mlrpy.errors import DataError
+from mlrpy.lazy.frames import frame_dataset
 from mlrpy.learners.encoding import TableEncoder
 from mlrpy.learners.runtime import feature_names
 from mlrpy.tasks import TaskClassif, TaskRegr
@@ -37,6 +38,7 @@ __all__ = [
     "fit_encoder",
     "frame_tasks",
     "keep_label_types",
+    "lazy_dataset",
     "sample_weights",
     "scalar_kind",
 ]
@@ -79,6 +81,13 @@ def check_feature_types(learner: Any, types: dict[str, str]) -> None:
             f"Learner '{learner.id}' does not accept the type of column{'s' * (len(refused) > 1)} "
             f"{listed}; it accepts {', '.join(accepted)}"
         )
+
+
+def lazy_dataset(learner: Any, X: pd.DataFrame, ingress: Any) -> Any:
+    """A table with lazy tensor columns as a Dataset (see :mod:`mlrpy.lazy.frames`), once the
+    learner accepts its columns' types: tabular learners refuse them by name."""
+    check_feature_types(learner, feature_types(X))
+    return frame_dataset(X, ingress, f"Learner '{learner.id}'")
 
 
 def _string_columns(X: np.ndarray) -> list[int]:

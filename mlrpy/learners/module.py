@@ -24,6 +24,7 @@ from mlrpy.learners.common import COMMON_PARAMS_DOC, SHARED_CONSTRAINTS, store_p
 from mlrpy.learners.constraints import AnyValue, Constraint
 from mlrpy.learners.registry import register_learner
 from mlrpy.learners.regr import LearnerTorchRegr
+from mlrpy.learners.tabular import TABULAR_FEATURE_TYPES
 from mlrpy.params import Configurable, ParamModel, infer_param_set
 
 _AUTO_ARGS = ("n_features", "n_outputs")
@@ -95,6 +96,7 @@ class LearnerTorchModule(LearnerTorch):
     }
     #: takes N-D arrays and dicts of inputs besides tables (see :mod:`mlrpy.learners.sources`)
     accepts_tensors: ClassVar[bool] = True
+    feature_types: ClassVar[tuple[str, ...]] = (*TABULAR_FEATURE_TYPES, "lazy_tensor")
     __doc__ = f"""Train a user-supplied ``torch.nn.Module``.
 
     Besides tables it trains on N-D arrays (e.g. images ``(n, c, h, w)``), dicts of arrays

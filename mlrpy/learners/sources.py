@@ -14,7 +14,8 @@
   ``(n, c, h, w)``), kept in memory and sliced like a table;
 - a **dict** of arrays or tensors with the same number of rows, for a network whose
   ``forward`` takes several inputs: each batch's ``x`` is a dict and the network is called
-  ``network(**batch.x)``.
+  ``network(**batch.x)``;
+- a **table with lazy tensor columns**, read as a Dataset (see :mod:`mlrpy.lazy.frames`).
 
 Only learners with ``accepts_tensors = True`` (the ``module`` learners) take N-D arrays and
 dicts; every learner takes a Dataset whose inputs fit its network (a tabular network: 1-D
@@ -35,10 +36,11 @@ import torch
 from scipy import sparse
 
 from mlrpy.errors import DataError, ParameterError
+from mlrpy.lazy.frames import has_lazy_columns
 from mlrpy.learners.data import TensorLoader
 from mlrpy.learners.encoding import TableEncoder
 from mlrpy.learners.features import FeatureInfo
-from mlrpy.learners.inputs import check_features, check_target, keep_label_types, sample_weights
+from mlrpy.learners.inputs import check_features, check_target, keep_label_types, lazy_dataset, sample_weights
 from mlrpy.learners.loaders import DatasetLoader, IndexedDataset, is_dataset, split_item, to_device
 
 __all__ = [
@@ -96,7 +98,7 @@ class RunData:
 
 
 def input_kind(X: Any) -> str:
-    """``"dataset"``, ``"dict"``, ``"array"`` (more than 2 dimensions) or ``"table"``.
+    """``"dataset"``, ``"dict"``, ``"array"`` (more than 2 dimensions), ``"lazy"`` or ``"table"``.
 
     Example:
         >>> import numpy as np
@@ -110,7 +112,7 @@ def input_kind(X: Any) -> str:
         return "dict"
     if isinstance(X, (np.ndarray, torch.Tensor)) and X.ndim > 2:
         return "array"
-    return "table"
+    return "lazy" if has_lazy_columns(X) else "table"
 
 
 def _check_accepted(learner: Any, kind: str, X: Any) -> None:
@@ -207,8 +209,10 @@ def _split(x: Any, positions: np.ndarray) -> Any:
 def apply_ingress(learner: Any, X: Any) -> Any:
     """A DataFrame as the dict of inputs ``learner.ingress`` describes (forward argument name →
     columns); anything else unchanged. Each entry is a float32 ``(n, len(columns))`` tensor,
-    or, for one column whose cells hold arrays, those arrays stacked."""
+    or, for one column whose cells hold arrays, those arrays stacked (lazy columns: a Dataset)."""
     ingress = getattr(learner, "ingress", None)
+    if ingress is None and has_lazy_columns(X):
+        return lazy_dataset(learner, X, None)
     if ingress is None or not isinstance(X, pd.DataFrame):
         return X
     if not isinstance(ingress, Mapping) or not all(
@@ -224,6 +228,8 @@ def apply_ingress(learner: Any, X: Any) -> Any:
             f"Learner '{learner.id}': the ingress columns {missing} are not in the data, which "
             f"has {[str(c) for c in X.columns]}"
         )
+    if has_lazy_columns(X):
+        return lazy_dataset(learner, X, ingress)
     out = {}
     for name, cols in ingress.items():
         block = X[list(cols)]
@@ -235,7 +241,8 @@ def apply_ingress(learner: Any, X: Any) -> Any:
             raise DataError(
                 f"Learner '{learner.id}': ingress '{name}' needs numeric columns, but {other} are not"
             )
-        out[name] = torch.from_numpy(block.to_numpy(dtype=np.float32))
+        # a read-only view (pandas copy-on-write) is copied: torch warns about non-writable memory
+        out[name] = torch.from_numpy(np.require(block.to_numpy(dtype=np.float32), requirements="W"))
     return out
 
 
@@ -310,8 +317,9 @@ def prepare_inputs(
     checks, the learner's input record, the held-out split and the tensors on ``device``."""
     origin = "input dict"
     names: list[str] = []
-    if getattr(learner, "ingress", None) is not None and isinstance(X, pd.DataFrame):
-        origin, names = "ingress", ingress_columns(learner)
+    if isinstance(X, pd.DataFrame) and (getattr(learner, "ingress", None) is not None or has_lazy_columns(X)):
+        origin = "ingress" if getattr(learner, "ingress", None) is not None else "lazy tensor column"
+        names = ingress_columns(learner) if origin == "ingress" else [str(c) for c in X.columns]
         X = apply_ingress(learner, X)
     kind = input_kind(X)
     _check_accepted(learner, kind, X)
@@ -358,7 +366,7 @@ def prepare_inputs(
         task_train=None,
         task_valid=None,
         n_features=n_features,
-        input_names=input_names if origin == "input dict" else list(learner.ingress),
+        input_names=list(learner.ingress) if origin == "ingress" else input_names,
         input_origin=origin,
     )
 

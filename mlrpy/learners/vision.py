@@ -202,8 +202,9 @@ class LearnerTorchVision(LearnerTorchModule):
                             extra=is_path),
         "image_shape": AnyValue("None or (channels, height, width)"),
     }
-    #: pixel values: a categorical column has no place in an image
-    feature_types: ClassVar[tuple[str, ...]] = ("numeric", "integer")
+    #: pixel values (flattened rows with ``image_shape``) or lazy image columns; a
+    #: categorical column has no place in an image
+    feature_types: ClassVar[tuple[str, ...]] = ("numeric", "integer", "lazy_tensor")
     #: the module learner's network parameter, unused here: the network is the torchvision model
     module: Any = None
 

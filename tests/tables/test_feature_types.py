@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from mlrpy import DataError, as_task_classif, lrn, mlr_learners
 from mlrpy.columns import FEATURE_TYPES, feature_type
+from mlrpy.learners.tabular import TABULAR_FEATURE_TYPES
 from tests.tables.frames import mixed_frame, xor_target
 
 
@@ -61,10 +62,16 @@ def test_task_feature_types_lists_every_feature_with_its_type(kinds):
 
 @pytest.mark.parametrize("key", mlr_learners.keys())
 def test_every_learner_declares_the_feature_types_it_accepts(key):
-    accepted = type(lrn(key)).feature_types
+    learner_class = type(lrn(key))
+    accepted = learner_class.feature_types
     assert isinstance(accepted, tuple)
     image_learners = ("classif.torchvision", "classif.resnet18", "classif.mobilenet_v3_small")
-    assert set(accepted) == ({"numeric", "integer"} if key in image_learners else set(FEATURE_TYPES))
+    if key in image_learners:  # pixels: numbers or lazy image columns, never categories
+        assert set(accepted) == {"numeric", "integer", "lazy_tensor"}
+    else:
+        assert set(TABULAR_FEATURE_TYPES) <= set(accepted) <= set(FEATURE_TYPES)
+    # lazy tensor columns feed only networks that take tensors of any shape
+    assert ("lazy_tensor" in accepted) == getattr(learner_class, "accepts_tensors", False)
 
 
 @pytest.mark.parametrize("face", ["fit", "train"])
