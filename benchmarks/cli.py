@@ -14,7 +14,10 @@ g. fit time of a and b as the number of rows doubles (10k to 160k);
 h. paired: mlrpy against raw fused alone, ratio within each pair, every batch size;
 i. the Dataset path: mlrpy on a Dataset of 3x32x32 images with a small CNN against a
    hand-written ``DataLoader`` loop, ``num_workers`` 0 and 2, paired (``--image-rows``);
+j. a 100k-row table with 5 categorical columns: ``classif.mlp`` vs a hand-written loop with
+   the same embedding network;
 k. peak memory of training on PNG files: a lazy tensor column vs a hand-written Dataset loop.
+l. FT-Transformer seconds per epoch: ``classif.ft_transformer`` vs its module in a hand loop.
 
 The Markdown report is printed and written, with a PNG chart and the raw numbers as JSON,
 to ``--out`` (default ``benchmarks/results/``), each file atomically.
@@ -47,6 +50,7 @@ from benchmarks.sections import (
     section_scaling,
     warm_up,
 )
+from benchmarks.tables import section_ft, section_table
 from benchmarks.task import DEFAULT_OUT, MAX_REPEATS, SECTIONS, Config, log
 from benchmarks.variants import skorch_available
 from mlrpy.io import atomic_write
@@ -155,8 +159,12 @@ def run_sections(cfg: Config, with_skorch: bool, skorch_ok: bool) -> dict[str, A
         results["memory"] = section_memory(cfg, skorch_ok)
     if "g" in cfg.sections:
         results["scaling"] = section_scaling(cfg)
+    if "j" in cfg.sections:
+        results["table"] = section_table(cfg)
     if "k" in cfg.sections:
         results["lazy_images"] = section_lazy_images(cfg)
+    if "l" in cfg.sections:
+        results["ft_transformer"] = section_ft(cfg)
     if cfg.device == "cuda":
         results["cuda_sync"] = section_cuda_sync(cfg)
     return results

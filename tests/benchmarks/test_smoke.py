@@ -44,6 +44,8 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
         "## Prediction",
         "## Peak memory",
         "## Scaling",
+        "## Categorical columns (j)",
+        "## FT-Transformer (l)",
         "## Targets",
     ):
         assert heading in table
@@ -55,13 +57,13 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
 
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
-    assert {"fit", "paired", "callbacks", "predict", "memory", "scaling"} <= set(results)
+    assert {"fit", "paired", "callbacks", "predict", "memory", "scaling", "table", "ft_transformer"} <= set(results)
     # the paired section covers every batch size, each a paired row in the targets table
     assert [row["batch_size"] for row in results["paired"]] == [32, 128, 1024]
     for bs in (32, 128, 1024):
         assert f"(paired, batch size {bs})" in table
     # identical seeds, init and batches: mlrpy trains exactly the weights the raw loop does
-    for section in ("fit", "paired"):
+    for section in ("fit", "paired", "table"):
         assert [row["weights_max_abs_diff"] for row in results[section]] == [0.0] * len(results[section])
     # every round timed both variants of a pair
     assert all(len(row["mlrpy"]["wall"]) == len(row["raw_fused"]["wall"]) >= 1 for row in results["paired"])
