@@ -44,7 +44,9 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
         "## Prediction",
         "## Peak memory",
         "## Scaling",
+        "## Dataset path (i)",
         "## Categorical columns (j)",
+        "## Image files (k)",
         "## FT-Transformer (l)",
         "## Targets",
     ):
