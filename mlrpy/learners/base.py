@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -254,9 +255,9 @@ class LearnerTorch(Fitting):
         Args:
             X: features, or a task.
             y: targets (only with features).
-            sample_weight: one weight per row for a weighted mean loss; the loss must have a
-                ``reduction`` (all torch losses do). Measures are unweighted, so it cannot be
-                combined with measures.
+            sample_weight: one weight per row: the loss is the weighted mean (the loss must
+                have a ``reduction``, as all torch losses do) and the measures are weighted as
+                scikit-learn's metrics weight them.
             row_ids: the task's rows to score (all by default; only with a task).
             measures: measure ids or objects to score besides the loss.
 
@@ -286,7 +287,7 @@ class LearnerTorch(Fitting):
         assert y_enc is not None
         if len(y_enc) == 0:
             raise DataError(f"Learner '{self.id}': evaluate needs at least one row")
-        weights = self._evaluation_weights(sample_weight, len(y_enc), chosen)
+        weights = self._evaluation_weights(sample_weight, len(y_enc))
         device = next(iter(model.network.parameters()), torch.empty(0)).device
         loss = as_torch_loss(self.loss if self.loss is not None else self._default_loss).generate().to(device)
         if model.loss_fn is not None:
@@ -298,12 +299,13 @@ class LearnerTorch(Fitting):
         )
         callbacks = self._saved_callbacks(EVALUATE_STAGES)
         with torch_threads(self.num_threads):
-            on_device = None if weights is None else weights.to(device)
-            return evaluate_loop(ctx, callbacks, self._score_outputs, on_device)
+            if weights is None:
+                return evaluate_loop(ctx, callbacks, self._score_outputs, None)
+            # the loader keeps the rows' order, so the weights line up with the outputs
+            score = partial(self._score_outputs, weights=weights.double().numpy())
+            return evaluate_loop(ctx, callbacks, score, weights.to(device))
 
-    def _evaluation_weights(
-        self, sample_weight: Any, n_rows: int, measures: list[Any]
-    ) -> torch.Tensor | None:
+    def _evaluation_weights(self, sample_weight: Any, n_rows: int) -> torch.Tensor | None:
         if sample_weight is None:
             return None
         weights = torch.as_tensor(np.asarray(sample_weight, dtype=np.float64).ravel(), dtype=torch.float32)
@@ -311,11 +313,6 @@ class LearnerTorch(Fitting):
             raise ParameterError(
                 f"sample_weight must hold {n_rows} finite, non-negative numbers (one per row), "
                 f"got {len(weights)} values"
-            )
-        if measures:
-            raise ParameterError(
-                f"sample_weight weights the loss only; measures are unweighted, so pass "
-                f"measures=[] or no sample_weight (measures: {', '.join(m.id for m in measures)})"
             )
         return weights
 

@@ -389,17 +389,16 @@ class Fitting(LearnerContract):
         return train, valid
 
     def _score_outputs(
-        self,
-        ctx: ContextTorch,
-        outputs: list[torch.Tensor],
-        targets: list[torch.Tensor],
-        measures: list[Any],
+        self, ctx: ContextTorch, outputs: list[torch.Tensor], targets: list[torch.Tensor],
+        measures: list[Any], weights: np.ndarray | None = None,
     ) -> dict[str, float]:
-        """Score network outputs collected during training with mlr3 measures."""
+        """Score network outputs collected in row order with mlr3 measures (``weights``:
+        the rows' sample weights, which the measures then apply)."""
         output = torch.cat(outputs).detach().float().cpu()
         target = torch.cat(targets).cpu()
         truth = self._decode_target(target)
         prediction = self._make_prediction(range(len(truth)), truth, output, with_prob=True)
+        prediction.weights = weights
         return {m.id: float(m.score(prediction)) for m in measures}
 
 

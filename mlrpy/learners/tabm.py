@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -329,11 +330,12 @@ class LearnerTorchTabM(LearnerTorch):
         outputs: list[torch.Tensor],
         targets: list[torch.Tensor],
         measures: list[Any],
+        weights: np.ndarray | None = None,
     ) -> dict[str, float]:
         # training measures are scored on the ensemble's prediction, as validation ones are
         classification = self.task_type == "classif"
         outputs = [ensemble_output(o, classification) if o.dim() == 3 else o for o in outputs]
-        return super()._score_outputs(ctx, outputs, targets, measures)
+        return super()._score_outputs(ctx, outputs, targets, measures, weights)
 
 
 @register_learner

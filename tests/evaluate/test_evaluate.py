@@ -55,8 +55,25 @@ def test_sample_weight_weights_the_loss(iris_xy):
     )
     with pytest.raises(ParameterError, match="sample_weight must hold 150"):
         learner.evaluate(X, y, sample_weight=[1.0, 2.0])
-    with pytest.raises(ParameterError, match="measures are unweighted"):
-        learner.evaluate(X, y, sample_weight=weights, measures=["classif.acc"])
+
+
+def test_sample_weight_weights_the_measures_as_sklearn_metrics_do(iris_xy):
+    """With sample weights, the measures are the weighted scores scikit-learn computes from
+    the same predictions; a weight of 0 leaves a row out, as scoring the other rows does."""
+    from sklearn.metrics import accuracy_score, log_loss
+
+    X, y = iris_xy
+    learner = lrn("classif.mlp", epochs=3, random_state=0).fit(X, y)
+    weights = np.where(y == y[0], 5.0, 1.0)
+    scores = learner.evaluate(X, y, sample_weight=weights, measures=["classif.acc", "classif.logloss"])
+    assert scores["classif.acc"] == pytest.approx(accuracy_score(y, learner.predict(X), sample_weight=weights))
+    assert scores["classif.logloss"] == pytest.approx(
+        log_loss(y, learner.predict_proba(X), sample_weight=weights, labels=learner.classes_), rel=1e-5
+    )
+    kept = np.r_[np.ones(60), np.zeros(len(y) - 60)]
+    assert learner.evaluate(X, y, sample_weight=kept, measures=["classif.acc"])["classif.acc"] == pytest.approx(
+        learner.evaluate(X[:60], y[:60], measures=["classif.acc"])["classif.acc"]
+    )
 
 
 def test_bad_calls_name_what_is_wrong(iris_xy):
