@@ -45,7 +45,7 @@ from mlrpy.dictionary import suggest
 from mlrpy.errors import DataError, NotFittedError, ParameterError, UnknownKeyError
 from mlrpy.learner_api import role_values
 from mlrpy.learners import LearnerTorch
-from mlrpy.prediction import Prediction, PredictionClassif, PredictionRegr
+from mlrpy.prediction import Prediction, PredictionClassif, PredictionRegr, with_task_info
 
 __all__ = ["LearnerSklearn", "default_id", "is_estimator"]
 
@@ -318,13 +318,19 @@ class LearnerSklearn:
             raise DataError(f"Learner '{self.id}': task '{task.id}' lacks the training features {missing}")
         X = task.data(rows, self._feature_names)
         truth = task.truth(rows)
+        prediction: Prediction
         if self._task_type == "regr":
-            return PredictionRegr(rows, truth, np.asarray(model.predict(X), dtype=float))
-        classes = list(model.classes_)
-        prob = None
-        if hasattr(model, "predict_proba"):
-            prob = pd.DataFrame(np.asarray(model.predict_proba(X), dtype=float), columns=classes)
-        return PredictionClassif(rows, truth, np.asarray(model.predict(X)), prob=prob, class_names=classes)
+            prediction = PredictionRegr(rows, truth, np.asarray(model.predict(X), dtype=float))
+        else:
+            classes = list(model.classes_)
+            prob = None
+            if hasattr(model, "predict_proba"):
+                prob = pd.DataFrame(np.asarray(model.predict_proba(X), dtype=float), columns=classes)
+            prediction = PredictionClassif(
+                rows, truth, np.asarray(model.predict(X)), prob=prob, class_names=classes
+            )
+        # the task's weights and positive class, as an mlrpy learner's prediction carries them
+        return with_task_info(prediction, task, rows)
 
     # -- scikit-learn face --------------------------------------------------------------------
     def fit(self, X: Any, y: Any, **fit_params: Any) -> LearnerSklearn:

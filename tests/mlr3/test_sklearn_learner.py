@@ -198,3 +198,22 @@ def test_tune_a_plain_estimator(diabetes):
     assert len(result.archive) == 3 and result.best_learner().model.alpha == result.best_params["alpha"]
     assert isinstance(result.learner, LearnerSklearn)
     assert result.archive["error"].isna().all()
+
+
+def test_prediction_of_a_task_carries_its_weights_and_positive_class():
+    """A scikit-learn learner's prediction of a task scores like an mlrpy learner's: weighted
+    by the task's weight column, with the task's positive class."""
+    import pandas as pd
+    from sklearn.metrics import accuracy_score
+
+    from mlrpy import as_task_classif, msr
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=80), "w": rng.uniform(0.5, 3, 80)})
+    df["y"] = np.where(df["x"] + rng.normal(scale=0.8, size=80) > 0, "yes", "no")
+    task = as_task_classif(df, target="y", positive="yes").set_col_roles("w", "weight")
+    prediction = as_learner(LogisticRegression()).train(task).predict(task)
+    np.testing.assert_array_equal(prediction.weights, df["w"].to_numpy())
+    assert prediction.positive == "yes"
+    expected = accuracy_score(df["y"], prediction.response, sample_weight=df["w"])
+    assert prediction.score(msr("classif.acc"))["classif.acc"] == pytest.approx(expected)
