@@ -298,12 +298,10 @@ class LearnerTorch(Fitting):
             epoch=model.epochs, total_epochs=model.epochs,
         )
         callbacks = self._saved_callbacks(EVALUATE_STAGES)
+        # the loader keeps the rows' order, so the weights line up with the outputs
+        score = partial(self._score_outputs, weights=None if weights is None else weights.double().numpy())
         with torch_threads(self.num_threads):
-            if weights is None:
-                return evaluate_loop(ctx, callbacks, self._score_outputs, None)
-            # the loader keeps the rows' order, so the weights line up with the outputs
-            score = partial(self._score_outputs, weights=weights.double().numpy())
-            return evaluate_loop(ctx, callbacks, score, weights.to(device))
+            return evaluate_loop(ctx, callbacks, score, None if weights is None else weights.to(device))
 
     def _evaluation_weights(self, sample_weight: Any, n_rows: int) -> torch.Tensor | None:
         if sample_weight is None:
