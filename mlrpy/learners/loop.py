@@ -105,6 +105,7 @@ def train_loop(
                 ctx.optimizer.zero_grad(set_to_none=True)
                 call("on_batch_begin")
                 x = batch.x  # read after on_batch_begin: a callback may replace it
+                # forward() written out: one function call less in every training batch
                 ctx.y_hat = network(**x) if type(x) is dict else network(x)
                 call("on_after_forward")
                 if batch.weight is None:
