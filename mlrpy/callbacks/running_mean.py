@@ -65,8 +65,9 @@ class EpochLoss:
 
 def epoch_scores(ctx: Any) -> dict[str, float]:
     """The epoch's values under the names every logger uses: ``train.loss`` from
-    ``ctx.train_loss`` (left out when ``None``), then ``train.<measure>`` and ``valid.<...>`` from ``ctx.last_scores_train``
-    and ``ctx.last_scores_valid`` (``valid.loss`` among them when there was validation).
+    ``ctx.train_loss`` (left out when ``None``), then ``train.<measure>`` and ``valid.<...>``
+    from ``ctx.last_scores_train`` and ``ctx.last_scores_valid`` (``valid.loss`` among them
+    when there was validation).
 
     Example:
         >>> from types import SimpleNamespace
