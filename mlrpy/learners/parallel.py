@@ -45,6 +45,8 @@ class SingleProcess:
 
     rank = 0
     world_size = 1
+    #: this rank's device (``None``: the learner's ``device``)
+    device: torch.device | None = None
 
     def shard(self, n_rows: int, shuffle: bool, seed: int) -> DistributedSampler[int] | None:
         """The sampler of this rank's rows of a loader (``None``: all rows, the loader's order)."""
@@ -97,9 +99,9 @@ class DataParallel(SingleProcess):
     """
 
     def __init__(self, device: torch.device) -> None:
+        self.device: torch.device = device
         self.rank = dist.get_rank()
         self.world_size = dist.get_world_size()
-        self.device = device
         # collectives of Python values go through tensors on the backend's device
         self._comm_device = device if dist.get_backend() == "nccl" else torch.device("cpu")
         self._samplers: list[DistributedSampler[int]] = []
