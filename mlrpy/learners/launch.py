@@ -17,6 +17,7 @@ own exception. A worker killed by a signal is reported with the signal's name.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing.connection
 import os
 import pickle
@@ -120,36 +121,32 @@ def check_spawnable(learner: Any, fit_args: dict[str, Any]) -> None:
             if not main_has_file and getattr(owner, "__module__", None) == "__main__":
                 raise ParameterError(
                     f"Learner '{learner.id}': strategy='ddp' starts worker processes, which "
-                    f"cannot import {getattr(owner, '__qualname__', owner)!r} of {what}: it is "
-                    f"defined in this interactive session; define it in a module (a .py file) "
-                    f"and import it from there"
+                    f"cannot import {_describe(obj)} of {what}: it is defined in this interactive "
+                    f"session; define it in a module (a .py file) and import it from there"
                 )
-        try:
-            pickle.dumps(value)
-        except Exception as err:
-            raise ParameterError(
-                f"Learner '{learner.id}': strategy='ddp' sends the learner to worker processes, "
-                f"but {what} ({_describe(value)}) cannot be pickled: {err}. Define classes and "
-                f"functions at module level (not inside a function, not as lambdas)"
-            ) from err
+            try:
+                pickle.dumps(obj)
+            except Exception as err:
+                raise ParameterError(
+                    f"Learner '{learner.id}': strategy='ddp' sends the learner to worker "
+                    f"processes, but {_describe(obj)} of {what} cannot be pickled ({err}); define "
+                    f"classes and functions at module level (not inside a function, not as lambdas)"
+                ) from err
 
 
 def _listed(value: Any) -> list[Any]:
-    """The objects in a parameter value that name code: the value, or a list's items and
-    the generators of callback descriptors."""
-    items = list(value) if isinstance(value, (list, tuple)) else [value]
-    found = []
-    for item in items:
-        found.append(item)
-        generator = getattr(item, "generator", None)  # a TorchCallback's CallbackSet class
-        if isinstance(generator, type):
-            found.append(generator)
-    return found
+    """The objects a parameter value is made of: the value, or a list's items."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+def _describe(obj: Any) -> str:
+    """A one-line name for ``obj``: a callback's id and class, a class's or function's name."""
+    generator = getattr(obj, "generator", None)
+    if isinstance(generator, type):  # a TorchCallback
+        return f"callback '{obj.id}' ({generator.__qualname__})"
+    if isinstance(obj, type) or callable(obj):
+        return repr(getattr(obj, "__qualname__", obj))
+    return f"a {type(obj).__name__}"
 
 
 def spawn_fit(learner: Any, fit_args: dict[str, Any]) -> dict[str, Any]:
@@ -237,19 +234,40 @@ def _worker(
 
 
 def _report(workdir: Path, rank: int, err: BaseException) -> None:
-    """Leave the worker's exception where the parent finds it (pickled when it can be)."""
-    try:
-        payload: bytes | None = pickle.dumps(err)
-    except Exception:
-        payload = None
+    """Leave the worker's exception where the parent finds it: its message, and the exception
+    with its chain of causes, pickled where they can be (pickling drops ``__cause__``)."""
+    chain: list[bytes] = []
+    cause: BaseException | None = err
+    while cause is not None and len(chain) < 8:
+        try:
+            chain.append(pickle.dumps(cause))
+        except Exception:
+            break
+        cause = cause.__cause__
     text = str(err)
     # a rank whose peer failed or was killed fails too, in a collective; it is not the cause
     lost_peer = isinstance(err, dist.DistError) or any(
         sign in text.lower() for sign in ("connection closed", "connection reset", "gloo")
     )
-    report = {"type": type(err).__name__, "message": text, "pickled": payload, "lost_peer": lost_peer}
+    report = {"type": type(err).__name__, "message": text, "chain": chain, "lost_peer": lost_peer}
     with contextlib.suppress(OSError):  # the parent then reports torch's traceback of it
         atomic_write(workdir / f"error-{rank}.pkl", lambda f: pickle.dump(report, f))
+
+
+def _unpickled_chain(chain: list[bytes]) -> BaseException | None:
+    """The worker's exception with its causes linked again (``None`` if it cannot be read)."""
+    errors: list[BaseException] = []
+    for payload in chain:
+        try:
+            error = pickle.loads(payload)
+        except Exception:
+            break
+        if not isinstance(error, BaseException):
+            break
+        errors.append(error)
+    for error, cause in itertools.pairwise(errors):
+        error.__cause__ = cause
+    return errors[0] if errors else None
 
 
 def _read_report(workdir: Path, rank: int) -> dict[str, Any] | None:
@@ -285,12 +303,7 @@ def _failure(
     if report is None and exit_code < 0:
         name = signal.Signals(-exit_code).name
         return DistributedError(f"{where} was killed by signal {name}", rank=rank), None
-    original: BaseException | None = None
-    if report is not None and report["pickled"] is not None:
-        try:
-            original = pickle.loads(report["pickled"])
-        except Exception:
-            original = None
+    original = _unpickled_chain(report["chain"]) if report is not None else None
     if original is None and os.path.exists(error_files[rank]):
         with open(error_files[rank], "rb") as f:
             original = RuntimeError(pickle.load(f))  # torch's traceback of the worker's error
