@@ -92,7 +92,9 @@ class TensorLoader:
     def _order(self, device: torch.device) -> torch.Tensor | None:
         """The epoch's row order (``None``: the rows as they are)."""
         if self.sampler is not None:
-            return torch.as_tensor(list(self.sampler), dtype=torch.long, device=device)
+            order = getattr(self.sampler, "order", None)  # a ShardSampler's, without a list
+            rows = order() if order is not None else torch.as_tensor(list(self.sampler), dtype=torch.long)
+            return rows.to(device)
         return torch.randperm(self._n, device=device) if self.shuffle else None
 
     def __iter__(self) -> Iterator[Batch]:

@@ -37,8 +37,9 @@ from mlrpy.learners.parallel import DataParallel, local_rank
 from mlrpy.learners.runtime import resolve_device
 
 __all__ = [
-    "check_devices", "check_spawnable", "join_launched_group", "launched", "rank_engine", "spawn_fit",
+    "check_devices", "join_launched_group", "launched", "rank_engine", "spawn_fit",
     "worker_backend",
+    "write_job",
 ]
 
 #: the environment ``torchrun`` (and ``torch.distributed.launch``) give each process
@@ -111,22 +112,32 @@ def check_devices(learner: Any, device: torch.device) -> None:
             )
 
 
-def check_spawnable(learner: Any, fit_args: dict[str, Any]) -> None:
-    """Refuse, naming it, anything a spawned worker could not receive: what cannot be pickled,
-    and classes or functions defined in an interactive session's ``__main__``, which a
-    spawned process cannot import."""
-    main_has_file = hasattr(sys.modules.get("__main__"), "__file__")
+def write_job(learner: Any, fit_args: dict[str, Any], path: Path) -> None:
+    """Pickle the learner and ``fit``'s arguments into ``path`` for the workers; refuse,
+    naming it, anything a spawned worker could not receive: what cannot be pickled, and
+    classes or functions defined in an interactive session's ``__main__``, which a spawned
+    process cannot import."""
     named = [(f"parameter '{name}'", value) for name, value in learner.get_params(deep=False).items()]
     named += [(f"the fit argument '{name}'", value) for name, value in fit_args.items()]
-    for what, value in named:
+    if not hasattr(sys.modules.get("__main__"), "__file__"):
+        for what, value in named:
+            for obj in _listed(value):
+                owner = obj if isinstance(obj, type) or callable(obj) else type(obj)
+                if getattr(owner, "__module__", None) == "__main__":
+                    raise ParameterError(
+                        f"Learner '{learner.id}': strategy='ddp' starts worker processes, which "
+                        f"cannot import {_describe(obj)} of {what}: it is defined in this "
+                        f"interactive session; define it in a module (a .py file) and import it "
+                        f"from there"
+                    )
+    try:
+        with open(path, "wb") as f:
+            pickle.dump((learner, fit_args), f, protocol=pickle.HIGHEST_PROTOCOL)
+        return
+    except Exception as err:
+        failure = err
+    for what, value in named:  # which object it was
         for obj in _listed(value):
-            owner = obj if isinstance(obj, type) or callable(obj) else type(obj)
-            if not main_has_file and getattr(owner, "__module__", None) == "__main__":
-                raise ParameterError(
-                    f"Learner '{learner.id}': strategy='ddp' starts worker processes, which "
-                    f"cannot import {_describe(obj)} of {what}: it is defined in this interactive "
-                    f"session; define it in a module (a .py file) and import it from there"
-                )
             try:
                 pickle.dumps(obj)
             except Exception as err:
@@ -135,6 +146,9 @@ def check_spawnable(learner: Any, fit_args: dict[str, Any]) -> None:
                     f"processes, but {_describe(obj)} of {what} cannot be pickled ({err}); define "
                     f"classes and functions at module level (not inside a function, not as lambdas)"
                 ) from err
+    raise ParameterError(
+        f"Learner '{learner.id}': strategy='ddp' cannot send the learner to worker processes: {failure}"
+    ) from failure
 
 
 def _listed(value: Any) -> list[Any]:
@@ -162,7 +176,6 @@ def spawn_fit(learner: Any, fit_args: dict[str, Any]) -> dict[str, Any]:
     device = resolve_device(learner.device)
     worker_backend(learner, device)
     check_devices(learner, device)
-    check_spawnable(learner, fit_args)
     threads_per_worker = spawn_threads(learner) if device.type == "cpu" else learner.num_threads
     world_size = int(learner.devices)
     with tempfile.TemporaryDirectory(prefix="mlrpy-ddp-") as folder:
@@ -170,9 +183,7 @@ def spawn_fit(learner: Any, fit_args: dict[str, Any]) -> dict[str, Any]:
         # The job goes through a file the workers read at once. Given as process arguments it
         # would go through each worker's start-up pipe, which the worker empties only after
         # importing its modules: with data of some size the workers would start one by one.
-        job = workdir / _JOB
-        with open(job, "wb") as f:
-            pickle.dump((learner, fit_args), f, protocol=pickle.HIGHEST_PROTOCOL)
+        write_job(learner, fit_args, workdir / _JOB)
         context = mp.start_processes(
             _worker,
             args=(world_size, str(workdir), threads_per_worker),
@@ -316,7 +327,12 @@ def _failure(
     if original is None and os.path.exists(error_files[rank]):
         with open(error_files[rank], "rb") as f:
             original = RuntimeError(pickle.load(f))  # torch's traceback of the worker's error
-    if report is None:
-        return DistributedError(f"{where} exited with status {exit_code}", rank=rank), original
+    if report is None:  # it failed before it could run: while starting up
+        return DistributedError(
+            f"{where} exited with status {exit_code} while starting. A worker imports the "
+            f"script that called fit; if the script trains at its top level, keep that under "
+            f"`if __name__ == \"__main__\":`",
+            rank=rank,
+        ), original
     message = f"{where} failed: {report['type']}: {report['message']}"
     return DistributedError(message, rank=rank), original

@@ -36,12 +36,44 @@ from torch.utils.data import DistributedSampler
 from mlrpy.callbacks.running_mean import EpochLoss
 from mlrpy.errors import ParameterError
 
-__all__ = ["DataParallel", "SingleProcess", "local_rank"]
+__all__ = ["DataParallel", "ShardSampler", "SingleProcess", "local_rank"]
 
 
 def local_rank() -> int:
     """This process's index on its machine (``LOCAL_RANK``, set by the launcher)."""
     return int(os.environ.get("LOCAL_RANK", dist.get_rank() if dist.is_initialized() else 0))
+
+
+class ShardSampler(DistributedSampler):  # type: ignore[type-arg]
+    """torch's ``DistributedSampler`` (no ``drop_last``) with the epoch's rows as a tensor.
+
+    :meth:`order` computes what iterating the sampler yields with tensor operations: the
+    sampler's own ``__iter__`` goes through a Python list, which costs ~25 ms an epoch at 200k
+    rows, on the training loop's time.
+
+    Example:
+        >>> from mlrpy.learners.parallel import ShardSampler
+        >>> sampler = ShardSampler(range(5), num_replicas=2, rank=1, shuffle=False)
+        >>> sampler.order().tolist(), list(sampler)
+        ([1, 3, 0], [1, 3, 0])
+    """
+
+    def order(self) -> torch.Tensor:
+        """This rank's rows of the current epoch, in order (``int64``)."""
+        n = len(self.dataset)  # type: ignore[arg-type]
+        if self.shuffle:
+            generator = torch.Generator()
+            generator.manual_seed(self.seed + self.epoch)
+            rows = torch.randperm(n, generator=generator)
+        else:
+            rows = torch.arange(n)
+        padding = self.total_size - n  # repeat rows from the start until the shards are equal
+        if padding > 0:
+            rows = torch.cat([rows, rows.repeat(-(-padding // n))[:padding]])
+        return rows[self.rank : self.total_size : self.num_replicas]
+
+    def __iter__(self) -> Any:
+        return iter(self.order().tolist())
 
 
 class SingleProcess:
@@ -52,7 +84,7 @@ class SingleProcess:
     #: this rank's device (``None``: the learner's ``device``)
     device: torch.device | None = None
 
-    def shard(self, n_rows: int, shuffle: bool, seed: int) -> DistributedSampler[int] | None:
+    def shard(self, n_rows: int, shuffle: bool, seed: int) -> ShardSampler | None:
         """The sampler of this rank's rows of a loader (``None``: all rows, the loader's order)."""
         return None
 
@@ -115,22 +147,22 @@ class DataParallel(SingleProcess):
         self.world_size = dist.get_world_size()
         # collectives of Python values go through tensors on the backend's device
         self._comm_device = device if dist.get_backend() == "nccl" else torch.device("cpu")
-        self._samplers: list[DistributedSampler[int]] = []
+        self._samplers: list[ShardSampler] = []
         self._wrapped: DistributedDataParallel | None = None
         self._trainable: tuple[bool, ...] = ()
 
-    def shard(self, n_rows: int, shuffle: bool, seed: int) -> DistributedSampler[int]:
+    def shard(self, n_rows: int, shuffle: bool, seed: int) -> ShardSampler:
         # DistributedSampler reads only len() of its dataset
         rows = cast(Any, range(n_rows))
-        sampler: DistributedSampler[int] = DistributedSampler(
-            rows, num_replicas=self.world_size, rank=self.rank, shuffle=shuffle, seed=seed
-        )
+        sampler = ShardSampler(rows, num_replicas=self.world_size, rank=self.rank, shuffle=shuffle, seed=seed)
         self._samplers.append(sampler)
         return sampler
 
     def prepare_epoch(self, network: torch.nn.Module, epoch: int) -> torch.nn.Module:
         for sampler in self._samplers:
-            sampler.set_epoch(epoch)  # a fresh order every epoch, the same on every rank
+            # a fresh order every epoch, the same on every rank; counted from 0, as torch's
+            # examples do, so a hand-written script with the same seed draws the same shards
+            sampler.set_epoch(epoch - 1)
         trainable = tuple(p.requires_grad for p in network.parameters())
         if not any(trainable):
             return network  # nothing to synchronise (DistributedDataParallel refuses such a network)

@@ -265,3 +265,16 @@ def test_a_class_from_an_interactive_session_is_named(monkeypatch):
     X, y, _, _ = problem(n=16)
     with pytest.raises(ParameterError, match=r"Net' of parameter 'module'.*interactive session.*module"):
         learner.fit(X, y)
+
+
+def test_a_script_without_a_main_guard_is_told_to_add_one(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent("""
+        import numpy as np
+        from mlrpy import lrn
+        X = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+        lrn("classif.mlp", epochs=1, strategy="ddp", devices=2, device="cpu").fit(X, (X[:, 0] > 0).astype(int))
+    """))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert proc.returncode != 0
+    assert 'DistributedError: Rank' in proc.stderr and 'if __name__ == "__main__":' in proc.stderr
