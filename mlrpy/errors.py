@@ -15,6 +15,7 @@ __all__ = [
     "CheckpointError",
     "CorruptFileError",
     "DataError",
+    "DistributedError",
     "DivergenceError",
     "IncompatibleFileError",
     "MlrpyError",
@@ -66,6 +67,16 @@ class CallbackStageError(MlrpyError, RuntimeError):
 
     def __reduce__(self):  # keep the error picklable for joblib workers
         return (type(self), (self.callback_id, self.stage, self.original))
+
+
+class DistributedError(MlrpyError, RuntimeError):
+    """A worker of a data-parallel run (``strategy="ddp"``) failed: it raised, or it was
+    killed. The message names the rank (and the callback and stage where there was one); the
+    worker's own exception, where it could be sent back, is chained as ``__cause__``."""
+
+    def __init__(self, message: str, rank: int | None = None) -> None:
+        super().__init__(message)
+        self.rank = rank
 
 
 class CheckpointError(MlrpyError, RuntimeError):

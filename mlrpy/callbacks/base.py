@@ -97,6 +97,10 @@ class CallbackSet:
         reads, writes: the ``ctx`` fields the callback reads and changes (documentation, and
             checked by :class:`mlrpy.CallbackList`: a field it reads must not be ``None``
             where the training loop would have filled it).
+        rank_zero_only: in data-parallel training (``strategy="ddp"``) the callback exists on
+            rank 0 only, so its files and printed lines appear once. Set it on callbacks that
+            write or print; leave it ``False`` on callbacks whose decisions every rank must
+            take (they then see the same, reduced scores on every rank).
 
     Example:
         >>> from mlrpy import CallbackSet
@@ -122,6 +126,9 @@ class CallbackSet:
     #: True for the checkpoint callback: it saves the other callbacks' states, so anything with
     #: state that runs after it at the end of an epoch would be saved stale.
     saves_other_states: ClassVar[bool] = False
+    #: True for callbacks with side effects (files, printing): in data-parallel training only
+    #: rank 0 runs them
+    rank_zero_only: ClassVar[bool] = False
     #: typed as always present for the benefit of stage methods; ``None`` outside a run
     ctx: ContextTorch = None  # type: ignore[assignment]
     id: str = ""

@@ -14,11 +14,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import torch
+
 from mlrpy.callbacks.base import ALL_STAGES, PREDICT_STAGES, STAGES, CallbackSet, sort_callbacks
 from mlrpy.callbacks.checkpoint import checkpoint_files, read_checkpoint, restore_rng_states
 from mlrpy.callbacks.context import ContextTorch
 from mlrpy.callbacks.dispatch import StageCaller, collect_states
 from mlrpy.callbacks.registry import as_torch_callbacks
+from mlrpy.callbacks.running_mean import EpochLoss
 from mlrpy.dictionary import suggest
 from mlrpy.errors import CheckpointError, ParameterError
 
@@ -55,7 +58,10 @@ class CallbackList:
         **context_fields: initial :class:`ContextTorch` fields (``network=``,
             ``optimizer=``, ``total_epochs=``, ...). The loop keeps ``cl.ctx`` up to date
             (``epoch``, ``step``, ``batch``, ``loss``, ``last_loss``, ``last_scores_valid``, ...)
-            and reads ``cl.ctx.terminate`` and ``cl.ctx.stop_epoch``.
+            and reads ``cl.ctx.terminate`` and ``cl.ctx.stop_epoch``. Like the learner's
+            loop, the list sets ``ctx.train_loss`` (the epoch's mean of ``ctx.loss`` at
+            ``on_batch_end``, weighted by batch size) before ``on_before_valid`` and
+            ``on_epoch_end``, unless the loop set it itself.
 
     ``with cl:`` calls ``on_exit`` on the way out, also after an error. ``cl.state_dicts()``
     is what ``learner.model.callbacks`` would hold; ``cl.restore(folder)`` continues from
@@ -88,6 +94,7 @@ class CallbackList:
             cb.ctx = self.ctx
         self._caller = StageCaller(self.callbacks, ALL_STAGES)
         self._call = self._caller.call
+        self._epoch_loss = EpochLoss()
         #: stage -> (callback id, fields to check) still to verify on that stage's first call
         self._unchecked: dict[str, list[tuple[str, list[str]]]] = {}
         for stage in ALL_STAGES:
@@ -107,7 +114,15 @@ class CallbackList:
         pending = self._unchecked.pop(stage, None)
         if pending:
             self._check_filled(stage, pending)
+        ctx = self.ctx
+        if stage == "on_epoch_begin":
+            ctx.train_loss = None
+            self._epoch_loss.reset()
+        elif stage in ("on_before_valid", "on_epoch_end") and ctx.train_loss is None:
+            ctx.train_loss = self._epoch_loss.value()
         self._call(stage)
+        if stage == "on_batch_end" and ctx.loss is not None and ctx.batch is not None:
+            self._epoch_loss.add(torch.as_tensor(ctx.loss), len(ctx.batch.index))
 
     def _check_filled(self, stage: str, pending: list[tuple[str, list[str]]]) -> None:
         for callback_id, fields in pending:

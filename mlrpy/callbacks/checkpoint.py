@@ -150,6 +150,7 @@ class CallbackSetCheckpoint(CallbackSetMonitor):
         True
     """
 
+    rank_zero_only: ClassVar[bool] = True  # writes or prints: once per run, on rank 0
     reads: ClassVar[tuple[str, ...]] = (
         "epoch", "global_step", "network", "optimizer", "callbacks", "last_scores_valid",
     )

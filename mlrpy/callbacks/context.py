@@ -34,8 +34,10 @@ class ContextTorch:
     ``measures_train``, ``measures_valid``, ``network``, ``optimizer``, ``loss_fn``,
     ``total_epochs``, ``last_scores_train``, ``last_scores_valid``, ``y_hat``, ``loss``,
     ``epoch``, ``step``, ``global_step``, ``batch``, ``eval_freq``, ``terminate``,
-    ``stop_epoch``, ``callbacks``, ``device``, ``phase``; and ``last_loss``, the previous
-    batch's training loss as a float.
+    ``stop_epoch``, ``callbacks``, ``device``, ``phase``; ``last_loss``, the previous
+    batch's training loss as a float; ``train_loss``, the epoch's mean training loss (weighted
+    by batch size, over all ranks), set after the epoch's batches; and ``rank`` and
+    ``world_size``, this process's place in a data-parallel run (0 and 1 without one).
 
     ``terminate = True`` ends the run before the next epoch; ``stop_epoch = True`` set in a
     batch stage ends the current epoch's batch loop after that batch (validation and
@@ -43,6 +45,12 @@ class ContextTorch:
     stop training after the current batch, like Keras' ``stop_training``. ``phase`` is
     ``"train"``, ``"evaluate"`` or ``"predict"``: which loop is calling the stage. ``loss``
     holds the current batch's loss tensor, in validation too (at ``on_batch_valid_end``).
+
+    In a data-parallel run (``strategy="ddp"``) every rank has its own context: ``batch``,
+    ``loss`` and ``last_loss`` are this rank's, while ``train_loss`` and the scores are
+    reduced over all ranks and equal on each. ``terminate`` set on any rank stops every rank
+    after the same epoch; ``parallel`` offers the collective operations (``parallel.any``,
+    ``parallel.mean``), which every rank must call together.
 
     Reading ``last_loss`` converts the loss tensor on first access, so a run in which no
     callback reads it never waits for the device once per batch. Callbacks may attach
@@ -84,6 +92,11 @@ class ContextTorch:
         #: states (what ``fit`` would store if the run ended here); ``None`` outside ``fit``
         self.snapshot_model: Callable[[dict[str, Any]], Any] | None = None
         self._last_loss: Any = None
+        self.train_loss: float | None = None
+        self.rank: int = 0
+        self.world_size: int = 1
+        #: the run's data-parallel engine (``mlrpy.learners.parallel``); ``None`` outside a run
+        self.parallel: Any = None
         for name, value in fields.items():
             setattr(self, name, value)
 

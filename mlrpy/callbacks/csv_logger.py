@@ -13,7 +13,7 @@ from mlrpy.callbacks._man import man_with_example
 from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.registry import mlr_callbacks
-from mlrpy.callbacks.running_mean import EpochLoss, epoch_scores
+from mlrpy.callbacks.running_mean import epoch_scores
 from mlrpy.io import user_path
 
 EXAMPLE = 't_clbk("csv_logger", path="log/history.csv")'
@@ -44,8 +44,9 @@ class CallbackSetCSVLogger(CallbackSet):
         ['epoch', 'train.loss', 'valid.loss']
     """
 
+    rank_zero_only: ClassVar[bool] = True  # writes or prints: once per run, on rank 0
     reads: ClassVar[tuple[str, ...]] = (
-        "epoch", "batch", "loss", "last_scores_train", "last_scores_valid",
+        "epoch", "last_scores_train", "last_scores_valid",
     )
     writes: ClassVar[tuple[str, ...]] = ()
 
@@ -55,7 +56,6 @@ class CallbackSetCSVLogger(CallbackSet):
         self.path: Path = user_path(path, "path")
         self._file: Any = None
         self._writer: Any = None
-        self._loss = EpochLoss()
 
     def on_begin(self) -> None:
         ctx = self.ctx
@@ -71,15 +71,9 @@ class CallbackSetCSVLogger(CallbackSet):
             self._writer.writeheader()
             self._file.flush()
 
-    def on_epoch_begin(self) -> None:
-        self._loss.reset()
-
-    def on_batch_end(self) -> None:
-        self._loss.add(self.ctx.loss, len(self.ctx.batch.index))  # type: ignore[arg-type,union-attr]
-
     def on_epoch_end(self) -> None:
         ctx = self.ctx
-        row = {"epoch": ctx.epoch, "train.loss": math.nan, **epoch_scores(ctx, self._loss.value())}
+        row = {"epoch": ctx.epoch, "train.loss": math.nan, **epoch_scores(ctx)}
         self._writer.writerow(row)
         self._file.flush()
 

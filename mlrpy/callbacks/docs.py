@@ -66,7 +66,8 @@ def _section(key: str, tc: Any) -> list[str]:
     lines += ["**Parameters**", "", *params, ""] if params else ["No parameters.", ""]
     lines += [
         f"Stages: {', '.join(tc.stages) or '-'}. State: {'yes' if tc.generator.has_state() else 'no'}. "
-        f"Weight: {tc.effective_weight:g}.",
+        f"Weight: {tc.effective_weight:g}."
+        + (" Data-parallel runs: rank 0 only." if getattr(tc.generator, "rank_zero_only", False) else ""),
         "",
         *_context_fields(tc.generator),
         f"Example: `{example_of(tc, key)}`",

@@ -11,7 +11,6 @@ import pandas as pd
 from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.registry import mlr_callbacks
-from mlrpy.callbacks.running_mean import EpochLoss
 
 __all__ = ["CallbackSetHistory", "columns_of", "history", "log_to_history", "rows_of"]
 
@@ -39,7 +38,8 @@ def rows_of(state: Any) -> list[dict[str, Any]]:
 class CallbackSetHistory(CallbackSet):
     """Records the training history: one row per epoch.
 
-    Columns: ``epoch``, ``train.loss`` (sample-weighted mean over the epoch's batches),
+    Columns: ``epoch``, ``train.loss`` (``ctx.train_loss``: the mean over the epoch's batches,
+    weighted by their sizes),
     ``train.<measure>`` in evaluation epochs, ``valid.loss`` and ``valid.<measure>`` in
     epochs with validation, and any column another callback adds through
     :meth:`log` (``lr`` from the LR schedulers). Missing entries are ``NaN``.
@@ -61,13 +61,12 @@ class CallbackSetHistory(CallbackSet):
     """
 
     reads: ClassVar[tuple[str, ...]] = (
-        "epoch", "batch", "loss", "last_scores_train", "last_scores_valid",
+        "epoch", "last_scores_train", "last_scores_valid",
     )
     writes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
-        self._loss = EpochLoss()
         self._extra: dict[str, Any] = {}
 
     def log(self, name: str, value: Any) -> None:
@@ -75,16 +74,11 @@ class CallbackSetHistory(CallbackSet):
         self._extra[name] = value
 
     def on_epoch_begin(self) -> None:
-        self._loss.reset()
         self._extra = {}
-
-    def on_batch_end(self) -> None:
-        ctx = self.ctx
-        self._loss.add(ctx.loss, len(ctx.batch.index))  # type: ignore[arg-type,union-attr]
 
     def on_epoch_end(self) -> None:
         ctx = self.ctx
-        loss = self._loss.value()
+        loss = ctx.train_loss
         row: dict[str, Any] = {"epoch": ctx.epoch, "train.loss": math.nan if loss is None else loss}
         for name, value in (ctx.last_scores_train or {}).items():
             row[f"train.{name}"] = value

@@ -18,7 +18,7 @@ from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.dispatch import collect_states
 from mlrpy.callbacks.registry import mlr_callbacks
-from mlrpy.callbacks.running_mean import EpochLoss, epoch_scores
+from mlrpy.callbacks.running_mean import epoch_scores
 
 __all__ = ["CallbackSetMLflow", "mlflow", "param_text"]
 
@@ -99,8 +99,9 @@ class CallbackSetMLflow(CallbackSet):
         ('FINISHED', '2', [1, 2])
     """
 
+    rank_zero_only: ClassVar[bool] = True  # writes or prints: once per run, on rank 0
     reads: ClassVar[tuple[str, ...]] = (
-        "epoch", "batch", "loss", "last_scores_train", "last_scores_valid", "callbacks",
+        "epoch", "last_scores_train", "last_scores_valid", "callbacks",
     )
     writes: ClassVar[tuple[str, ...]] = ()
     weight: ClassVar[float] = math.inf
@@ -130,7 +131,6 @@ class CallbackSetMLflow(CallbackSet):
         self.client: Any = None
         self.run_id: str | None = None
         self._finished = False
-        self._loss = EpochLoss()
 
     def on_begin(self) -> None:
         from mlflow import MlflowClient
@@ -154,18 +154,12 @@ class CallbackSetMLflow(CallbackSet):
         for chunk in _chunks(entries):
             self.client.log_batch(self.run_id, params=chunk)
 
-    def on_epoch_begin(self) -> None:
-        self._loss.reset()
-
-    def on_batch_end(self) -> None:
-        self._loss.add(self.ctx.loss, len(self.ctx.batch.index))  # type: ignore[arg-type,union-attr]
-
     def on_epoch_end(self) -> None:
         from mlflow.entities import Metric
 
         ctx = self.ctx
         now = int(time.time() * 1000)
-        values = epoch_scores(ctx, self._loss.value())
+        values = epoch_scores(ctx)
         metrics = [Metric(key, float(value), now, ctx.epoch) for key, value in values.items()]
         for chunk in _chunks(metrics):
             self.client.log_batch(self.run_id, metrics=chunk)

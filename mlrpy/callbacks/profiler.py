@@ -75,6 +75,7 @@ class CallbackSetProfiler(CallbackSet):
         2
     """
 
+    rank_zero_only: ClassVar[bool] = True  # writes or prints: once per run, on rank 0
     reads: ClassVar[tuple[str, ...]] = ("device",)
     writes: ClassVar[tuple[str, ...]] = ()
 

@@ -11,7 +11,6 @@ from tqdm.auto import tqdm
 from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.registry import mlr_callbacks
-from mlrpy.callbacks.running_mean import EpochLoss
 
 
 class CallbackSetProgress(CallbackSet):
@@ -29,8 +28,9 @@ class CallbackSetProgress(CallbackSet):
         Epoch 2/2: train.loss=...
     """
 
+    rank_zero_only: ClassVar[bool] = True  # writes or prints: once per run, on rank 0
     reads: ClassVar[tuple[str, ...]] = (
-        "epoch", "total_epochs", "loader_train", "batch", "loss", "last_scores_train", "last_scores_valid",
+        "epoch", "total_epochs", "loader_train", "last_scores_train", "last_scores_valid",
     )
     writes: ClassVar[tuple[str, ...]] = ()
 
@@ -44,7 +44,6 @@ class CallbackSetProgress(CallbackSet):
         self.digits = digits
         self.bars = bars
         self._bar: Any = None
-        self._loss = EpochLoss()
 
     def _open(self, total: int, desc: str) -> Any:
         disable = None if self.bars else True  # None: tqdm hides the bar on a non-terminal
@@ -57,11 +56,9 @@ class CallbackSetProgress(CallbackSet):
 
     def on_epoch_begin(self) -> None:
         ctx = self.ctx
-        self._loss.reset()
         self._bar = self._open(len(ctx.loader_train), f"Epoch {ctx.epoch}/{ctx.total_epochs}")
 
     def on_batch_end(self) -> None:
-        self._loss.add(self.ctx.loss, len(self.ctx.batch.index))  # type: ignore[arg-type,union-attr]
         self._bar.update(1)
 
     def on_before_valid(self) -> None:
@@ -80,7 +77,7 @@ class CallbackSetProgress(CallbackSet):
     def on_epoch_end(self) -> None:
         self._close()
         ctx = self.ctx
-        parts = [f"train.loss={self._loss.value():.{self.digits}f}"]
+        parts = [] if ctx.train_loss is None else [f"train.loss={ctx.train_loss:.{self.digits}f}"]
         for prefix, scores in (("train", ctx.last_scores_train), ("valid", ctx.last_scores_valid)):
             for name, value in (scores or {}).items():
                 parts.append(f"{prefix}.{name}={value:.{self.digits}f}")

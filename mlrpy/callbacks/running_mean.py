@@ -1,8 +1,9 @@
-"""A sample-weighted running mean of the training loss that stays on the device, and the
+"""A size-weighted running mean of the training loss that stays on the device, and the
 epoch's scores as the loggers name them.
 
-Used by the callbacks that report the epoch's training loss, so that the loop itself never
-pays for it and nothing waits for the device until the epoch ends.
+The training loop keeps one :class:`EpochLoss` and publishes its value as ``ctx.train_loss``
+(over all ranks in a data-parallel run), which ``history`` and the loggers read; nothing waits
+for the device until the epoch ends.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def free_to_read(loss: torch.Tensor) -> bool:
 class EpochLoss:
     """The size-weighted mean of an epoch's batch losses, read once at the epoch's end.
 
-    Every default fit records ``history``, so this runs in every batch of every fit. A loss
+    The training loop adds every batch's loss, so this runs in every batch of every fit. A loss
     on the CPU is added up as a Python float: reading it waits for nothing and costs ~0.2 µs,
     while keeping a tensor per batch cost ~5 µs per batch (the objects outlive the batch and
     Python's garbage collector walks them). A loss on an accelerator is kept as a tensor and
@@ -45,29 +46,37 @@ class EpochLoss:
             self._device_sizes.append(n)
         self._n += n
 
-    def value(self) -> float | None:
-        if self._n == 0:
-            return None
+    def total(self) -> tuple[float, int]:
+        """The size-weighted sum of the losses and the number of rows added."""
         total = self._total
         if self._on_device:
             losses = torch.stack(self._on_device).double()
             sizes = torch.tensor(self._device_sizes, dtype=torch.float64, device=losses.device)
             total += float((losses * sizes).sum().item())
-        return total / self._n
+        return total, self._n
+
+    def value(self) -> float | None:
+        """The mean loss per row; ``None`` before any batch."""
+        if self._n == 0:
+            return None
+        total, n = self.total()
+        return total / n
 
 
-def epoch_scores(ctx: Any, train_loss: float | None) -> dict[str, float]:
-    """The epoch's values under the names every logger uses: ``train.loss`` (left out when
-    ``None``), then ``train.<measure>`` and ``valid.<...>`` from ``ctx.last_scores_train``
-    and ``ctx.last_scores_valid`` (``valid.loss`` among them when there was validation).
+def epoch_scores(ctx: Any) -> dict[str, float]:
+    """The epoch's values under the names every logger uses: ``train.loss`` from
+    ``ctx.train_loss`` (left out when ``None``), then ``train.<measure>`` and ``valid.<...>``
+    from ``ctx.last_scores_train`` and ``ctx.last_scores_valid`` (``valid.loss`` among them
+    when there was validation).
 
     Example:
         >>> from types import SimpleNamespace
         >>> from mlrpy.callbacks.running_mean import epoch_scores
-        >>> ctx = SimpleNamespace(last_scores_train=None, last_scores_valid={"loss": 0.4})
-        >>> epoch_scores(ctx, 0.5)
+        >>> ctx = SimpleNamespace(train_loss=0.5, last_scores_train=None, last_scores_valid={"loss": 0.4})
+        >>> epoch_scores(ctx)
         {'train.loss': 0.5, 'valid.loss': 0.4}
     """
+    train_loss = ctx.train_loss
     values = {} if train_loss is None else {"train.loss": train_loss}
     for prefix, scores in (("train", ctx.last_scores_train), ("valid", ctx.last_scores_valid)):
         for name, value in (scores or {}).items():

@@ -10,7 +10,7 @@ from mlrpy.callbacks._man import man_with_example
 from mlrpy.callbacks.base import CallbackSet
 from mlrpy.callbacks.descriptor import TorchCallback
 from mlrpy.callbacks.registry import mlr_callbacks
-from mlrpy.callbacks.running_mean import EpochLoss, epoch_scores
+from mlrpy.callbacks.running_mean import epoch_scores
 from mlrpy.io import user_path
 
 EXAMPLE = 't_clbk("tb", path="runs/mlp", log_train_loss=True)'
@@ -40,8 +40,9 @@ class CallbackSetTB(CallbackSet):
         True
     """
 
+    rank_zero_only: ClassVar[bool] = True  # writes or prints: once per run, on rank 0
     reads: ClassVar[tuple[str, ...]] = (
-        "epoch", "global_step", "batch", "loss", "last_scores_train", "last_scores_valid",
+        "epoch", "global_step", "last_scores_train", "last_scores_valid",
     )
     writes: ClassVar[tuple[str, ...]] = ()
 
@@ -57,25 +58,20 @@ class CallbackSetTB(CallbackSet):
         self.path = str(user_path(path, "path"))
         self.log_train_loss = log_train_loss
         self.writer: Any = None
-        self._loss = EpochLoss()
 
     def on_begin(self) -> None:
         from torch.utils.tensorboard import SummaryWriter
 
         self.writer = SummaryWriter(log_dir=self.path)
 
-    def on_epoch_begin(self) -> None:
-        self._loss.reset()
-
     def on_batch_end(self) -> None:
-        ctx = self.ctx
-        self._loss.add(ctx.loss, len(ctx.batch.index))  # type: ignore[arg-type,union-attr]
         if self.log_train_loss:
+            ctx = self.ctx
             self.writer.add_scalar("train.batch_loss", ctx.last_loss, ctx.global_step)
 
     def on_epoch_end(self) -> None:
         ctx, writer = self.ctx, self.writer
-        for tag, value in epoch_scores(ctx, self._loss.value()).items():
+        for tag, value in epoch_scores(ctx).items():
             writer.add_scalar(tag, value, ctx.epoch)
         writer.flush()
 

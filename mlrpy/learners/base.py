@@ -25,12 +25,12 @@ from mlrpy.errors import DataError, DivergenceError, NotFittedError, ParameterEr
 from mlrpy.learners.constraints import check_constraints
 from mlrpy.learners.fit import Fitting
 from mlrpy.learners.internal_callbacks import internal_callbacks, print_training_loop
-from mlrpy.learners.loaders import is_dataset
+from mlrpy.learners.loaders import is_dataset, make_loader, predict_batch_size
 from mlrpy.learners.loop import evaluate_loop, predict_loop
 from mlrpy.learners.lr_find import lr_find
 from mlrpy.learners.model import TorchModel
 from mlrpy.learners.runtime import torch_threads
-from mlrpy.learners.sources import input_kind, make_loader, model_inputs, predict_batch_size
+from mlrpy.learners.sources import input_kind, model_inputs
 from mlrpy.learners.tabular import TABULAR_FEATURE_TYPES
 from mlrpy.learners.torch_objects import as_torch_loss
 from mlrpy.prediction import Prediction, with_task_info

@@ -20,9 +20,13 @@ from mlrpy.learners.constraints import (
     is_path,
 )
 
-__all__ = ["COMMON_PARAMS_DOC", "DEVICES", "SHARED_CONSTRAINTS", "store_params"]
+__all__ = ["BACKENDS", "COMMON_PARAMS_DOC", "DEVICES", "SHARED_CONSTRAINTS", "STRATEGIES", "store_params"]
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+#: ``strategy``: how one training uses several processes (``None``: it does not)
+STRATEGIES = ("ddp",)
+#: ``backend``: torch.distributed's communication backends (``None``: gloo on CPUs, nccl on GPUs)
+BACKENDS = ("gloo", "nccl")
 
 SHARED_CONSTRAINTS: dict[str, Constraint] = {
     "epochs": Interval(int, 0),
@@ -55,6 +59,9 @@ SHARED_CONSTRAINTS: dict[str, Constraint] = {
     "pin_memory": Boolean(),
     "drop_last": Boolean(),
     "batch_size_predict": OneOf([Interval(int, 1)], none_ok=True),
+    "strategy": OneOf([Options(STRATEGIES)], description="None or 'ddp'", none_ok=True),
+    "devices": Interval(int, 1),
+    "backend": OneOf([Options(BACKENDS)], description="None, 'gloo' or 'nccl'", none_ok=True),
 }
 
 COMMON_PARAMS_DOC = """
@@ -101,6 +108,15 @@ COMMON_PARAMS_DOC = """
             ``batch_size``.
         batch_size_predict: rows per batch in validation, ``evaluate`` and ``predict``;
             ``None`` uses ``batch_size`` (a table's ``predict`` then uses at least 1024).
+        strategy: ``None`` trains in this process; ``"ddp"`` trains on ``devices`` processes
+            with torch's DistributedDataParallel: each process trains on its shard of every
+            epoch and the gradients are averaged (``fit`` starts the processes itself, or
+            joins the group ``torchrun`` set up). ``batch_size`` is per process, so a step
+            sees ``batch_size * devices`` rows.
+        devices: processes of a ``"ddp"`` run, one per GPU on CUDA (ignored without a
+            strategy).
+        backend: ``torch.distributed`` backend of a ``"ddp"`` run; ``None`` uses ``"gloo"``
+            on the CPU and ``"nccl"`` on CUDA.
 """
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
+from torch.utils.data import Sampler
 
 from mlrpy.callbacks.context import Batch
 from mlrpy.errors import ParameterError
@@ -33,6 +34,8 @@ class TensorLoader:
             one ``torch.randperm(len(x))`` per pass, as a hand-written loop does.
         weight: optional sample weights aligned with ``x``; each batch carries its rows'.
         drop_last: leave out the last batch when it is smaller than ``batch_size``.
+        sampler: iterate the rows it yields, in its order, instead (a data-parallel run's
+            ``DistributedSampler``: this rank's shard of the epoch).
 
     ``x`` may also be a dict of tensors with the same first dimension (the inputs of a
     multi-input network): each batch's ``x`` is then the dict of the entries' rows.
@@ -61,6 +64,7 @@ class TensorLoader:
         shuffle: bool = False,
         weight: torch.Tensor | None = None,
         drop_last: bool = False,
+        sampler: Sampler[int] | None = None,
     ) -> None:
         self.x = x
         self.y = y
@@ -68,7 +72,8 @@ class TensorLoader:
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self._n = len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
+        self.sampler = sampler
+        self._n = len(sampler) if sampler is not None else self.rows_of(x)  # type: ignore[arg-type]
         # row positions of unshuffled batches, made on first use: a shuffled loader never needs them
         self._positions: torch.Tensor | None = None
 
@@ -79,6 +84,17 @@ class TensorLoader:
     def n_rows(self) -> int:
         return self._n
 
+    @staticmethod
+    def rows_of(x: torch.Tensor | dict[str, torch.Tensor]) -> int:
+        """The number of rows of a tensor or of a dict of tensors."""
+        return len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
+
+    def _order(self, device: torch.device) -> torch.Tensor | None:
+        """The epoch's row order (``None``: the rows as they are)."""
+        if self.sampler is not None:
+            return torch.as_tensor(list(self.sampler), dtype=torch.long, device=device)
+        return torch.randperm(self._n, device=device) if self.shuffle else None
+
     def __iter__(self) -> Iterator[Batch]:
         if isinstance(self.x, dict):
             yield from self._iter_dict(self.x)
@@ -86,8 +102,8 @@ class TensorLoader:
         x, y, w, bs = self.x, self.y, self.weight, self.batch_size
         n = self._n
         end = n - n % bs if self.drop_last else n  # where the last batch starts, at most
-        if self.shuffle:
-            order = torch.randperm(n, device=x.device)
+        order = self._order(x.device)
+        if order is not None:
             for start in range(0, end, bs):
                 index = order[start : start + bs]
                 yield Batch(
@@ -113,7 +129,9 @@ class TensorLoader:
         """Batches of a dict input: the same rows (one index) taken from every entry."""
         y, w, bs, n = self.y, self.weight, self.batch_size, self._n
         device = next(iter(x.values())).device
-        order = torch.randperm(n, device=device) if self.shuffle else torch.arange(n, device=device)
+        order = self._order(device)
+        if order is None:
+            order = torch.arange(n, device=device)
         end = n - n % bs if self.drop_last else n
         for start in range(0, end, bs):
             index = order[start : start + bs]

@@ -75,6 +75,9 @@ class LearnerTorchFeatureless(LearnerTorch):
         pin_memory: bool = False,
         drop_last: bool = False,
         batch_size_predict: int | None = None,
+        strategy: str | None = None,
+        devices: int = 1,
+        backend: str | None = None,
     ) -> None:
         store_params(self, locals())
 

@@ -13,11 +13,10 @@ import numbers
 import threading
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from mlrpy.callbacks import TorchCallback, as_torch_callbacks
@@ -31,15 +30,19 @@ from mlrpy.learners.inputs import (
     check_features,
     check_training_data,
     frame_tasks,
+    holdout_positions,
     keep_label_types,
     sample_weights,
 )
 from mlrpy.learners.internal_callbacks import internal_callbacks
+from mlrpy.learners.launch import launched, rank_engine, spawn_fit
+from mlrpy.learners.loaders import make_loader
 from mlrpy.learners.loop import collect_states, train_loop
 from mlrpy.learners.model import TorchModel
-from mlrpy.learners.resume import ResumePoint, find_resume_checkpoint
+from mlrpy.learners.parallel import SingleProcess
+from mlrpy.learners.resume import ResumePoint, find_resume_checkpoint, warm_start_restorer
 from mlrpy.learners.runtime import array_tasks, feature_names, resolve_device, seed_torch, torch_threads
-from mlrpy.learners.sources import RunData, check_forward_args, input_kind, make_loader, prepare_inputs
+from mlrpy.learners.sources import RunData, check_forward_args, input_kind, prepare_inputs
 from mlrpy.learners.torch_objects import TorchLoss, TorchOptimizer, as_torch_loss, as_torch_optimizer
 from mlrpy.measures import resolve_measures
 
@@ -50,6 +53,8 @@ _GLOBAL_RNG_LOCK = threading.RLock()
 _FITTED_ATTRS = (
     "model_", "n_features_in_", "feature_names_in_", "feature_info_", "classes_", "_label_encoder"
 )
+
+_FIT_ARGS = ("X", "y", "validation_data", "task_train", "task_valid", "sample_weight")
 
 
 @dataclass
@@ -66,6 +71,9 @@ class _RunSetup:
 class Fitting(LearnerContract):
     """The scikit-learn ``fit`` of every learner, in named steps."""
 
+    #: what ``fit`` sets on the learner (a data-parallel run sends these back from rank 0)
+    fitted_attributes: ClassVar[tuple[str, ...]] = _FITTED_ATTRS
+
     epochs: Any
     batch_size: Any
     num_threads: Any
@@ -78,6 +86,7 @@ class Fitting(LearnerContract):
     warm_start: Any
     resume: Any
     on_nonfinite: Any
+    strategy: Any
 
     def check_params(self) -> None:  # pragma: no cover - LearnerTorch defines it
         raise NotImplementedError
@@ -132,15 +141,24 @@ class Fitting(LearnerContract):
         before = {name: self.__dict__[name] for name in _FITTED_ATTRS if name in self.__dict__}
         try:
             self.check_params()
+            parallel = SingleProcess()
+            if getattr(self, "strategy", None) == "ddp":
+                if not launched():  # start the ranks; rank 0 sends its fitted state back
+                    args = (X, y, validation_data, task_train, task_valid, sample_weight)
+                    self.__dict__.update(spawn_fit(self, dict(zip(_FIT_ARGS, args))))
+                    return
+                parallel = rank_engine(self)
             setup = self._resolve_setup(validation_data)
-            data = self._prepare_data(X, y, validation_data, setup, task_train, task_valid, sample_weight)
+            data = self._prepare_data(
+                X, y, validation_data, setup, task_train, task_valid, sample_weight, parallel
+            )
             # Weight init, dropout and shuffling draw from torch's global RNG (nn.init and
             # dropout take no generator), so concurrent fits in threads of one process take
             # turns here; fits in separate processes (joblib, dask workers) run in parallel.
             forked = [data.device.index or 0] if data.device.type == "cuda" else []
             with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=forked), torch_threads(self.num_threads):
                 seed_torch(data.seed, data.device)
-                ctx, callbacks = self._build_run(data, setup)
+                ctx, callbacks = self._build_run(data, setup, parallel)
                 states = self._run_loop(ctx, callbacks, setup, data)
             self.model_ = self._finish_model(ctx, states, data)
         except KeyboardInterrupt:
@@ -187,8 +205,10 @@ class Fitting(LearnerContract):
         task_train: Any,
         task_valid: Any,
         sample_weight: Any = None,
+        parallel: SingleProcess | None = None,
     ) -> RunData:
         """Check and encode the data, hold out validation rows, move tensors to the device."""
+        parallel = parallel or SingleProcess()
         previous, resumed = setup.previous, setup.resumed
         if resumed is not None:
             seed = int(resumed.payload["seed"])
@@ -197,7 +217,8 @@ class Fitting(LearnerContract):
             seed = (previous.seed + previous.epochs + 1) % 2**31
         else:
             seed = self._draw_seed()
-        device = resolve_device(self.device)
+        seed = parallel.broadcast(seed)  # every rank: the same holdout split, shards and init
+        device = parallel.device or resolve_device(self.device)
         if input_kind(X) != "table" or getattr(self, "ingress", None) is not None:
             data = prepare_inputs(self, X, y, validation_data, sample_weight, seed, device, previous is None)
             from_table = data.input_origin in ("ingress", "lazy tensor column")  # callbacks see the task
@@ -222,7 +243,7 @@ class Fitting(LearnerContract):
             y_valid_raw = np.asarray(keep_label_types(validation_data[1])).ravel()
             y_valid = self._encode_target(y_valid_raw, fit=False)
         elif isinstance(self.validate, float):
-            train_positions, valid_positions = self._holdout(y_enc, seed)
+            train_positions, valid_positions = holdout_positions(self, y_enc, seed)
             X_valid, y_valid = X_arr[valid_positions], y_enc[valid_positions]
             X_arr, y_enc = X_arr[train_positions], y_enc[train_positions]
             if weights is not None:
@@ -259,8 +280,11 @@ class Fitting(LearnerContract):
     def _check_weighted_target(self, y: torch.Tensor, weights: np.ndarray) -> None:
         """A hook for the task types: refuse weights that leave the target degenerate."""
 
-    def _build_run(self, data: RunData, setup: _RunSetup) -> tuple[ContextTorch, list[CallbackSet]]:
-        """The network, optimizer, loss, loaders and fresh callback instances of one run."""
+    def _build_run(
+        self, data: RunData, setup: _RunSetup, parallel: SingleProcess
+    ) -> tuple[ContextTorch, list[CallbackSet]]:
+        """The network, optimizer, loss, loaders and fresh callback instances of one run
+        (of this rank's run: ``rank_zero_only`` callbacks exist on rank 0 only)."""
         previous, device = setup.previous, data.device
         if previous is not None:  # a copy: a failing continuation must not touch the old model
             network = copy.deepcopy(previous.network).to(device)
@@ -273,12 +297,13 @@ class Fitting(LearnerContract):
             check_forward_args(self, network, data.input_names, data.input_origin)
         loader_valid = None
         if data.x_valid is not None and data.y_valid is not None:
-            loader_valid = make_loader(self, data.x_valid, data.y_valid, device, data.seed)
+            loader_valid = make_loader(self, data.x_valid, data.y_valid, device, data.seed, parallel=parallel)
         loss_fn = setup.loss.generate().to(device)
         if data.weight_train is not None:
             check_weighted_loss(loss_fn, setup.loss.id, self.id)
         train_loader = make_loader(
-            self, data.x_train, data.y_train, device, data.seed, train=True, weight=data.weight_train
+            self, data.x_train, data.y_train, device, data.seed, train=True, weight=data.weight_train,
+            parallel=parallel,
         )
         ctx = ContextTorch(
             learner=self,
@@ -296,12 +321,16 @@ class Fitting(LearnerContract):
             resumed_from=setup.resumed.folder if setup.resumed is not None else None,
             measures_train=self._training_measures(self.measures_train),
             measures_valid=self._training_measures(self.measures_valid),
+            parallel=parallel,
+            rank=parallel.rank,
+            world_size=parallel.world_size,
         )
         # for callbacks that save the model before fit has finished (mlflow)
         ctx.snapshot_model = partial(self._finish_model, ctx, data=data)
         if data.make_tasks is not None:
             ctx.defer_tasks(data.make_tasks)
-        return ctx, [tc.generate() for tc in setup.callbacks]
+        on_this_rank = [tc for tc in setup.callbacks if parallel.rank == 0 or not tc.generator.rank_zero_only]
+        return ctx, [tc.generate() for tc in on_this_rank]
 
     def _run_loop(
         self,
@@ -315,7 +344,7 @@ class Fitting(LearnerContract):
         if setup.resumed is not None:
             restore = setup.resumed.restore
         elif setup.previous is not None:
-            restore = _warm_start_restorer(setup.previous)
+            restore = warm_start_restorer(setup.previous)
         completed: list[int] = []
         try:
             return train_loop(
@@ -376,18 +405,6 @@ class Fitting(LearnerContract):
             return int(rs)
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
 
-    def _holdout(self, y: torch.Tensor, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """Row positions of the training and validation parts (stratified when possible)."""
-        positions = np.arange(len(y))
-        stratify = y.numpy() if self.task_type == "classif" else None
-        try:
-            train, valid = train_test_split(
-                positions, test_size=self.validate, random_state=seed, stratify=stratify
-            )
-        except ValueError:  # too few rows per class to stratify
-            train, valid = train_test_split(positions, test_size=self.validate, random_state=seed)
-        return train, valid
-
     def _score_outputs(
         self, ctx: ContextTorch, outputs: list[torch.Tensor], targets: list[torch.Tensor],
         measures: list[Any], weights: np.ndarray | None = None,
@@ -401,19 +418,3 @@ class Fitting(LearnerContract):
         prediction.weights = weights
         return {m.id: float(m.score(prediction)) for m in measures}
 
-
-def _warm_start_restorer(previous: TorchModel) -> Any:
-    """Continue where ``previous`` stopped: epoch counter, optimizer and callback states."""
-
-    def restore(ctx: ContextTorch) -> None:
-        # Copies: torch's Optimizer.load_state_dict keeps the given tensors and updates them
-        # in place, and a callback may keep the object it is given; either would change the
-        # previous model, which must stay as it was if this run fails.
-        ctx.epoch = previous.epochs
-        if previous.optimizer is not None:
-            ctx.optimizer.load_state_dict(copy.deepcopy(previous.optimizer))  # type: ignore[union-attr]
-        for cb in ctx.callbacks:
-            if cb.id in previous.callbacks:
-                cb.load_state_dict(copy.deepcopy(previous.callbacks[cb.id]))
-
-    return restore

@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from scipy import sparse
 from sklearn.exceptions import DataConversionWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import validate_data
 
 from mlrpy.columns import CATEGORICAL_TYPES, check_weights, feature_types
@@ -37,6 +39,7 @@ __all__ = [
     "check_training_data",
     "fit_encoder",
     "frame_tasks",
+    "holdout_positions",
     "keep_label_types",
     "lazy_dataset",
     "sample_weights",
@@ -289,3 +292,17 @@ def frame_tasks(
     if train_positions is None or valid_positions is None:
         return task, None
     return task.clone().filter(train_positions.tolist()), task.clone().filter(valid_positions.tolist())
+
+
+def holdout_positions(learner: Any, y: torch.Tensor, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the training and validation parts of ``validate=<fraction>``
+    (stratified by class when every class has enough rows)."""
+    positions = np.arange(len(y))
+    stratify = y.numpy() if learner.task_type == "classif" else None
+    try:
+        train, valid = train_test_split(
+            positions, test_size=learner.validate, random_state=seed, stratify=stratify
+        )
+    except ValueError:  # too few rows per class to stratify
+        train, valid = train_test_split(positions, test_size=learner.validate, random_state=seed)
+    return train, valid

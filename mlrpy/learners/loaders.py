@@ -1,4 +1,5 @@
-"""The DataLoader path: mini-batches from a map-style ``torch.utils.data.Dataset``.
+"""The loaders of a run (:func:`make_loader`), and the DataLoader path: mini-batches from a
+map-style ``torch.utils.data.Dataset``.
 
 Data that does not sit in memory as one tensor (images read from files, a LazyTensor
 column, any user ``Dataset``) is read item by item by a ``torch.utils.data.DataLoader``,
@@ -24,12 +25,23 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, default_collate
+from torch.utils.data import DataLoader, Dataset, Sampler, default_collate
 
 from mlrpy.callbacks.context import Batch
 from mlrpy.errors import DataError
+from mlrpy.learners.data import TensorLoader
+from mlrpy.learners.parallel import SingleProcess
 
-__all__ = ["DatasetLoader", "IndexedDataset", "is_dataset", "seed_worker", "split_item", "to_device"]
+__all__ = [
+    "DatasetLoader",
+    "IndexedDataset",
+    "is_dataset",
+    "make_loader",
+    "predict_batch_size",
+    "seed_worker",
+    "split_item",
+    "to_device",
+]
 
 
 def is_dataset(X: Any) -> bool:
@@ -155,6 +167,8 @@ class DatasetLoader:
         weight: optional sample weights aligned with ``view``.
         num_workers, pin_memory, drop_last: as ``torch.utils.data.DataLoader``
             (``pin_memory`` only where batches go to a CUDA device).
+        sampler: the rows to load, in its order, instead of ``shuffle`` (a data-parallel
+            run's ``DistributedSampler``).
 
     Example:
         >>> import torch
@@ -177,6 +191,7 @@ class DatasetLoader:
         num_workers: int = 0,
         pin_memory: bool = False,
         drop_last: bool = False,
+        sampler: Sampler[int] | None = None,
     ) -> None:
         self.view, self.y, self.weight, self.device = view, y, weight, device
         generator = torch.Generator()
@@ -185,7 +200,8 @@ class DatasetLoader:
         self.loader = DataLoader(
             view,
             batch_size=int(batch_size),
-            shuffle=bool(shuffle),
+            shuffle=bool(shuffle) and sampler is None,
+            sampler=sampler,
             num_workers=int(num_workers),
             pin_memory=self.pin,
             drop_last=bool(drop_last),
@@ -219,3 +235,45 @@ class DatasetLoader:
             if message == str(err):
                 raise
             raise DataError(message.removeprefix(f"{DataError.__module__}.DataError: ")) from err
+
+
+def predict_batch_size(learner: Any, table_predict: bool = False) -> int:
+    """``batch_size_predict``, or when unset ``batch_size``; a table's prediction then uses at
+    least 1024 rows a batch (a table's rows are small, and fewer batches predict faster)."""
+    size = getattr(learner, "batch_size_predict", None)
+    if size is not None:
+        return int(size)
+    return max(int(learner.batch_size), 1024) if table_predict else int(learner.batch_size)
+
+
+def make_loader(
+    learner: Any,
+    x: Any,
+    y: torch.Tensor | None,
+    device: torch.device,
+    seed: int = 0,
+    train: bool = False,
+    weight: torch.Tensor | None = None,
+    batch_size: int | None = None,
+    parallel: SingleProcess | None = None,
+) -> Any:
+    """The loader of training (``train``) or of validation / evaluation / prediction data:
+    a :class:`DatasetLoader` for a Dataset, else a :class:`TensorLoader` on ``device``. In a
+    data-parallel run (``parallel``) it holds this rank's shard of the rows."""
+    size = int(learner.batch_size) if train else batch_size or predict_batch_size(learner)
+    shuffle = train and bool(learner.shuffle)
+    drop_last = train and bool(getattr(learner, "drop_last", False))
+    n_rows = len(x) if isinstance(x, IndexedDataset) else TensorLoader.rows_of(x)
+    sampler = None if parallel is None else parallel.shard(n_rows, shuffle, seed)
+    if isinstance(x, IndexedDataset):
+        return DatasetLoader(
+            x, None if y is None else y.to(device), size, shuffle, device, seed, weight,
+            num_workers=getattr(learner, "num_workers", 0) or 0,
+            pin_memory=bool(getattr(learner, "pin_memory", False)),
+            drop_last=drop_last,
+            sampler=sampler,
+        )
+    y = None if y is None else y.to(device)
+    return TensorLoader(
+        to_device(x, device), y, size, shuffle, weight=weight, drop_last=drop_last, sampler=sampler
+    )

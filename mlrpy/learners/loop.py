@@ -19,9 +19,11 @@ import torch
 from mlrpy.callbacks.base import PREDICT_STAGES, STAGES, CallbackSet, sort_callbacks
 from mlrpy.callbacks.context import ContextTorch
 from mlrpy.callbacks.dispatch import StageCaller, collect_states
+from mlrpy.callbacks.running_mean import EpochLoss
 from mlrpy.callbacks.stages import EVALUATE_STAGES
 from mlrpy.errors import DivergenceError
 from mlrpy.learners.data import weighted_loss
+from mlrpy.learners.parallel import SingleProcess
 
 __all__ = [
     "DivergenceGuard",
@@ -73,6 +75,9 @@ def train_loop(
     """
     callbacks = sort_callbacks(callbacks)
     ctx.callbacks = callbacks
+    if ctx.parallel is None:
+        ctx.parallel = SingleProcess()
+    parallel = ctx.parallel
     caller = StageCaller(callbacks, STAGES)
     call = caller.call  # a plain function: cheaper per call than calling the instance
     network, loss_fn = ctx.network, ctx.loss_fn
@@ -89,43 +94,55 @@ def train_loop(
             restore(ctx)
         completed = ctx.epoch
         call("on_begin")
+        ctx.terminate = parallel.any(ctx.terminate)  # every rank starts, or none
+        epoch_loss = EpochLoss()
         while not ctx.terminate and ctx.epoch < ctx.total_epochs:
             ctx.epoch += 1
             ctx.stop_epoch = False
             call("on_epoch_begin")
             guard.epoch_begin()
-            network.train()
+            # what the batches go through: ctx.network, or (data-parallel) its wrapper that
+            # averages the gradients over the ranks
+            model = parallel.prepare_epoch(network, ctx.epoch)
+            model.train()
             ctx.step = 0
             keep_outputs = bool(ctx.measures_train) and evaluates(ctx)
-            outputs, targets = [], []
-            for batch in ctx.loader_train:
-                ctx.step += 1
-                ctx.global_step += 1
-                ctx.batch = batch
-                ctx.optimizer.zero_grad(set_to_none=True)
-                call("on_batch_begin")
-                x = batch.x  # read after on_batch_begin: a callback may replace it
-                # forward() written out: one function call less in every training batch
-                ctx.y_hat = network(**x) if type(x) is dict else network(x)
-                call("on_after_forward")
-                if batch.weight is None:
-                    ctx.loss = loss_fn(ctx.y_hat, batch.y)
-                else:
-                    ctx.loss = weighted_loss(loss_fn, ctx.y_hat, batch.y, batch.weight)
-                call("on_after_loss")
-                if guard.diverged(ctx.loss):  # raised, or stops here keeping the finite weights
-                    break
-                ctx.loss.backward()
-                call("on_after_backward")
-                ctx.last_loss = ctx.loss  # converted to a float (item()) only when read
-                ctx.optimizer.step()  # read from ctx: a callback may wrap it (e.g. a grad scaler)
-                call("on_batch_end")
-                if keep_outputs:
-                    outputs.append(ctx.y_hat.detach())
-                    targets.append(batch.y)
-                if ctx.stop_epoch:  # a callback ended this epoch's batches (with terminate: the run)
-                    break
+            outputs, targets, indices = [], [], []
+            epoch_loss.reset()
+            with parallel.uneven_batches(model):
+                for batch in ctx.loader_train:
+                    ctx.step += 1
+                    ctx.global_step += 1
+                    ctx.batch = batch
+                    ctx.optimizer.zero_grad(set_to_none=True)
+                    call("on_batch_begin")
+                    x = batch.x  # read after on_batch_begin: a callback may replace it
+                    # forward() written out: one function call less in every training batch
+                    ctx.y_hat = model(**x) if type(x) is dict else model(x)
+                    call("on_after_forward")
+                    if batch.weight is None:
+                        ctx.loss = loss_fn(ctx.y_hat, batch.y)
+                    else:
+                        ctx.loss = weighted_loss(loss_fn, ctx.y_hat, batch.y, batch.weight)
+                    call("on_after_loss")
+                    if guard.diverged(ctx.loss):  # raised, or stops here keeping the finite weights
+                        break
+                    ctx.loss.backward()
+                    call("on_after_backward")
+                    ctx.last_loss = ctx.loss  # converted to a float (item()) only when read
+                    ctx.optimizer.step()  # read from ctx: a callback may wrap it (e.g. a grad scaler)
+                    call("on_batch_end")
+                    epoch_loss.add(ctx.loss, len(batch.index))
+                    if keep_outputs:
+                        outputs.append(ctx.y_hat.detach())
+                        targets.append(batch.y)
+                        indices.append(batch.index)
+                    if ctx.stop_epoch:  # a callback ended this epoch's batches (with terminate: the run)
+                        break
             guard.epoch_end()
+            ctx.train_loss = parallel.epoch_loss(epoch_loss)
+            if keep_outputs:
+                outputs, targets = parallel.gather_rows(outputs, targets, indices)
             ctx.last_scores_train = (
                 # no outputs when divergence stopped the epoch at its first batch
                 score(ctx, outputs, targets, ctx.measures_train) if outputs and score else None
@@ -137,9 +154,10 @@ def train_loop(
             else:
                 ctx.last_scores_valid = None
             call("on_epoch_end")
+            ctx.terminate = parallel.any(ctx.terminate)  # all ranks stop after the same epoch
             completed = ctx.epoch
         call("on_end")
-        return collect_states(callbacks)
+        return parallel.finish(network, collect_states(callbacks))
     except KeyboardInterrupt as err:
         error = err
         if on_interrupt is not None:
@@ -295,7 +313,7 @@ def validation_pass(
     network, loss_fn = ctx.network, ctx.loss_fn
     assert network is not None
     call("on_valid_begin")
-    outputs, targets = [], []
+    outputs, targets, indices = [], [], []
     for batch in ctx.loader_valid:
         ctx.batch = batch
         call("on_batch_valid_begin")
@@ -307,6 +325,9 @@ def validation_pass(
         # under no_grad
         outputs.append(ctx.y_hat.detach())
         targets.append(batch.y)
+        indices.append(batch.index)
+    if ctx.parallel is not None:  # the scores of every rank's rows, equal on every rank
+        outputs, targets = ctx.parallel.gather_rows(outputs, targets, indices)
     ctx.last_scores_valid = validation_scores(ctx, outputs, targets, score, weights)
     call("on_valid_end")
     return ctx.last_scores_valid

@@ -39,6 +39,8 @@ _RANGE_TEST_PARAMS = {
     "warm_start": False,
     "resume": None,
     "on_nonfinite": "ignore",
+    # in this process: the range test is short, and starting worker processes would dominate it
+    "strategy": None,
 }
 
 

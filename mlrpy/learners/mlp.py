@@ -172,6 +172,9 @@ class LearnerTorchMLP(LearnerTorch):
         pin_memory: bool = False,
         drop_last: bool = False,
         batch_size_predict: int | None = None,
+        strategy: str | None = None,
+        devices: int = 1,
+        backend: str | None = None,
     ) -> None:
         store_params(self, locals())
 

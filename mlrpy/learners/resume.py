@@ -11,6 +11,7 @@ training or writing anything.
 
 from __future__ import annotations
 
+import copy
 import os
 import warnings
 from dataclasses import dataclass
@@ -30,8 +31,9 @@ from mlrpy.callbacks.context import ContextTorch
 from mlrpy.errors import CheckpointError, CorruptFileError, IncompatibleFileError, ParameterError
 from mlrpy.fingerprint import fingerprint_differences, run_fingerprint
 from mlrpy.io import user_path
+from mlrpy.learners.model import TorchModel
 
-__all__ = ["ResumePoint", "find_resume_checkpoint"]
+__all__ = ["ResumePoint", "find_resume_checkpoint", "warm_start_restorer"]
 
 
 def _class_name(path: str) -> str:
@@ -167,3 +169,20 @@ def find_resume_checkpoint(resume: Any, callbacks: list[TorchCallback]) -> Resum
             problems.append(str(err))
             warnings.warn(f"Skipping unreadable checkpoint: {err}", RuntimeWarning, stacklevel=2)
     raise CheckpointError(f"resume: no readable checkpoint in '{folder}': {'; '.join(problems)}")
+
+
+def warm_start_restorer(previous: TorchModel) -> Any:
+    """Continue where ``previous`` stopped: epoch counter, optimizer and callback states."""
+
+    def restore(ctx: ContextTorch) -> None:
+        # Copies: torch's Optimizer.load_state_dict keeps the given tensors and updates them
+        # in place, and a callback may keep the object it is given; either would change the
+        # previous model, which must stay as it was if this run fails.
+        ctx.epoch = previous.epochs
+        if previous.optimizer is not None:
+            ctx.optimizer.load_state_dict(copy.deepcopy(previous.optimizer))  # type: ignore[union-attr]
+        for cb in ctx.callbacks:
+            if cb.id in previous.callbacks:
+                cb.load_state_dict(copy.deepcopy(previous.callbacks[cb.id]))
+
+    return restore

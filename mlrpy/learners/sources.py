@@ -37,11 +37,17 @@ from scipy import sparse
 
 from mlrpy.errors import DataError, ParameterError
 from mlrpy.lazy.frames import has_lazy_columns
-from mlrpy.learners.data import TensorLoader
 from mlrpy.learners.encoding import TableEncoder
 from mlrpy.learners.features import FeatureInfo
-from mlrpy.learners.inputs import check_features, check_target, keep_label_types, lazy_dataset, sample_weights
-from mlrpy.learners.loaders import DatasetLoader, IndexedDataset, is_dataset, split_item, to_device
+from mlrpy.learners.inputs import (
+    check_features,
+    check_target,
+    holdout_positions,
+    keep_label_types,
+    lazy_dataset,
+    sample_weights,
+)
+from mlrpy.learners.loaders import IndexedDataset, is_dataset, split_item
 
 __all__ = [
     "RunData",
@@ -49,7 +55,6 @@ __all__ = [
     "check_forward_args",
     "dataset_targets",
     "input_kind",
-    "make_loader",
     "model_inputs",
     "prepare_inputs",
 ]
@@ -352,7 +357,7 @@ def prepare_inputs(
             validation_data = (validation_data, None)
         x_valid, y_valid = model_inputs(learner, validation_data[0], validation_data[1], with_target=True)
     elif isinstance(learner.validate, float):
-        train, valid = learner._holdout(y_enc, seed)
+        train, valid = holdout_positions(learner, y_enc, seed)
         x_valid, y_valid = _split(x, valid), y_enc[torch.from_numpy(valid)]
         x, y_enc = _split(x, train), y_enc[torch.from_numpy(train)]
         if weights is not None:
@@ -381,38 +386,3 @@ def _record_inputs(learner: Any, n_features: int | None, names: list[str]) -> No
     learner.feature_info_ = FeatureInfo.all_numeric(
         names or [f"x{i}" for i in range(n_features or 0)]
     )
-
-
-def predict_batch_size(learner: Any, table_predict: bool = False) -> int:
-    """``batch_size_predict``, or when unset ``batch_size``; a table's prediction then uses at
-    least 1024 rows a batch (a table's rows are small, and fewer batches predict faster)."""
-    size = getattr(learner, "batch_size_predict", None)
-    if size is not None:
-        return int(size)
-    return max(int(learner.batch_size), 1024) if table_predict else int(learner.batch_size)
-
-
-def make_loader(
-    learner: Any,
-    x: Any,
-    y: torch.Tensor | None,
-    device: torch.device,
-    seed: int = 0,
-    train: bool = False,
-    weight: torch.Tensor | None = None,
-    batch_size: int | None = None,
-) -> Any:
-    """The loader of training (``train``) or of validation / evaluation / prediction data:
-    a :class:`DatasetLoader` for a Dataset, else a :class:`TensorLoader` on ``device``."""
-    size = int(learner.batch_size) if train else batch_size or predict_batch_size(learner)
-    shuffle = train and bool(learner.shuffle)
-    drop_last = train and bool(getattr(learner, "drop_last", False))
-    if isinstance(x, IndexedDataset):
-        return DatasetLoader(
-            x, None if y is None else y.to(device), size, shuffle, device, seed, weight,
-            num_workers=getattr(learner, "num_workers", 0) or 0,
-            pin_memory=bool(getattr(learner, "pin_memory", False)),
-            drop_last=drop_last,
-        )
-    y = None if y is None else y.to(device)
-    return TensorLoader(to_device(x, device), y, size, shuffle, weight=weight, drop_last=drop_last)

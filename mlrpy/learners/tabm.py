@@ -302,6 +302,9 @@ class LearnerTorchTabM(LearnerTorch):
         pin_memory: bool = False,
         drop_last: bool = False,
         batch_size_predict: int | None = None,
+        strategy: str | None = None,
+        devices: int = 1,
+        backend: str | None = None,
     ) -> None:
         store_params(self, locals())
 
@@ -318,9 +321,9 @@ class LearnerTorchTabM(LearnerTorch):
             classification=self.task_type == "classif",
         )
 
-    def _build_run(self, data: Any, setup: Any) -> tuple[ContextTorch, list[CallbackSet]]:
+    def _build_run(self, data: Any, setup: Any, parallel: Any) -> tuple[ContextTorch, list[CallbackSet]]:
         # the run's loss sees the members' outputs in training: each member gets its own loss
-        ctx, callbacks = super()._build_run(data, setup)
+        ctx, callbacks = super()._build_run(data, setup, parallel)
         ctx.loss_fn = MemberwiseLoss(ctx.loss_fn)
         return ctx, callbacks
 

@@ -98,7 +98,7 @@ def test_show_training_loop_without_callbacks_and_with_unset_required_parameters
     lrn("regr.mlp").show_training_loop()
     out = capsys.readouterr().out
     # without callbacks only the history, which every run records, is in the loop
-    history_stages = ("on_epoch_begin", "on_batch_end", "on_epoch_end")
+    history_stages = ("on_epoch_begin", "on_epoch_end")
     assert all(f"  {stage}: history [0]\n" in out for stage in history_stages)
     assert out.count(": -") == len(mlrpy.STAGES) + len(mlrpy.PREDICT_STAGES) - len(history_stages)
 
