@@ -65,6 +65,7 @@ def hand_ddp_worker(
         sampler = DistributedSampler(
             range(len(x)), num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=False
         )
+        # the moment mlrpy's on_begin marks: network, wrapper, optimizer and sampler built
         start = time.perf_counter()
         model.train()
         for epoch in range(epochs):
