@@ -203,6 +203,7 @@ def ddp_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, st
                 fmt(med(v, "train")),
                 fmt(best(v, "train")),
                 fmt(med({"x": start_stop}, "x")),
+                len(v["failures"]),
             ]
         )
     headers = [

@@ -72,6 +72,12 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
         assert [row["weights_max_abs_diff"] for row in results[section]] == [0.0] * len(results[section])
     # every round timed both variants of a pair
     assert all(len(row["mlrpy"]["wall"]) == len(row["raw_fused"]["wall"]) >= 1 for row in results["paired"])
+    # section m: every variant ran, and its training, timed inside the workers, is part of its run
+    ddp = results["ddp"][0]
+    for variant in ("mlrpy_1", "mlrpy_ddp", "hand_ddp"):
+        runs = ddp[variant]
+        assert len(runs["wall"]) == len(runs["train"]) >= 1
+        assert all(0 < train < wall for train, wall in zip(runs["train"], runs["wall"]))
     assert not list(tmp_path.glob("*.tmp"))  # atomic writes left no temporary files behind
 
 
