@@ -15,11 +15,13 @@ process, so that the training loop and not the start of the processes takes most
 
 Every worker uses one torch thread. Timed: the whole call in the parent (the workers' start,
 imports and process group included) and, on rank 0, the training itself: from the start of
-the loop to the end of the last epoch. For mlrpy a small module-level callback records
-``on_begin`` and ``on_end`` in its state; the hand-written script marks the same moment, once
-its network, DDP wrapper, optimizer and sampler exist (mlrpy wraps the network in the first
-epoch, inside its window: milliseconds). Both windows leave out torch's one-time import of
-``torch._dynamo`` (seconds), which the first optimizer or DDP wrapper of a process triggers.
+the first epoch to the end of the last. For mlrpy a small module-level callback records the
+first ``on_epoch_begin`` (after the ranks' first collective) and the last ``on_epoch_end`` in
+its state; the hand-written script starts its clock once its network, DDP wrapper (whose
+construction synchronises the ranks), optimizer and sampler exist. mlrpy wraps the network in
+the first epoch, inside its window (milliseconds). Both windows leave out torch's one-time
+import of ``torch._dynamo`` (seconds), which the first optimizer or DDP wrapper of a process
+triggers.
 With ``--device cuda`` the section uses every visible GPU (``devices`` = the number of GPUs,
 nccl) and needs at least two.
 """
@@ -55,19 +57,24 @@ MAX_FAILURES = 3
 
 
 class CallbackSetTrainClock(mlrpy.CallbackSet):
-    """Records when training starts and ends (``time.perf_counter``) in its state.
+    """Records when the first epoch starts and the last one ends (``time.perf_counter``).
 
-    Defined at module level: the workers of a DDP fit are spawned and unpickle it by name.
+    The first ``on_epoch_begin`` comes after the ranks' first collective, so on every rank the
+    clock starts once all ranks are ready, as the hand-written script's does after building its
+    ``DistributedDataParallel`` wrapper (a broadcast); ``on_epoch_end`` comes before the
+    end-of-epoch collective. Defined at module level: the workers of a DDP fit are spawned and
+    unpickle it by name.
     """
 
     def __init__(self) -> None:
         self.start = math.nan
         self.end = math.nan
 
-    def on_begin(self) -> None:
-        self.start = time.perf_counter()
+    def on_epoch_begin(self) -> None:
+        if math.isnan(self.start):
+            self.start = time.perf_counter()
 
-    def on_end(self) -> None:
+    def on_epoch_end(self) -> None:
         if self.ctx.device is not None and torch.device(self.ctx.device).type == "cuda":
             torch.cuda.synchronize()
         self.end = time.perf_counter()
@@ -183,10 +190,11 @@ def ddp_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, st
         "hand-written script (`torch.multiprocessing.spawn`, a process group over a `file://` store, "
         "`DistributedDataParallel`, `DistributedSampler` shards, `index_select` gathers, fused Adam). "
         "One torch thread per process. total: the whole call in the calling process, the workers' "
-        "start included; training: on rank 0, from the start of the loop (network, optimizer and "
-        "shards ready) to the end of the last epoch; start and stop: total minus training; failed "
-        "runs: runs in which a worker failed, each run again and left out of the timings. Ratios are "
-        "the median of the ratios within each round, best the ratio of the fastest runs.",
+        "start included; training: on rank 0, from the start of the first epoch (network, optimizer "
+        "and shards ready, ranks in step) to the end of the last; start and stop: total minus "
+        "training; failed runs: runs in which a worker failed, each run again and left out of the "
+        "timings. Ratios are the median of the ratios within each round, best the ratio of the "
+        "fastest runs.",
         "",
     ]
     table = []
