@@ -96,7 +96,9 @@ class CallbackSet:
         weight: ordering key; higher runs later (default 0).
         reads, writes: the ``ctx`` fields the callback reads and changes (documentation, and
             checked by :class:`mlrpy.CallbackList`: a field it reads must not be ``None``
-            where the training loop would have filled it).
+            where the training loop would have filled it). A callback that sets
+            ``ctx.stop_epoch`` must list it in ``writes``: a data-parallel run then lets one
+            rank end an epoch before the others (and refuses an undeclared early stop).
         rank_zero_only: in data-parallel training (``strategy="ddp"``) the callback exists on
             rank 0 only, so its files and printed lines appear once. Set it on callbacks that
             write or print; leave it ``False`` on callbacks whose decisions every rank must

@@ -142,13 +142,14 @@ class Fitting(LearnerContract):
         try:
             self.check_params()
             parallel = SingleProcess()
-            if getattr(self, "strategy", None) == "ddp":
-                if not launched():  # start the ranks; rank 0 sends its fitted state back
-                    args = (X, y, validation_data, task_train, task_valid, sample_weight)
-                    self.__dict__.update(spawn_fit(self, dict(zip(_FIT_ARGS, args))))
-                    return
-                parallel = rank_engine(self)
+            if getattr(self, "strategy", None) == "ddp" and not launched():
+                # start the ranks; rank 0 sends its fitted state back
+                args = (X, y, validation_data, task_train, task_valid, sample_weight)
+                self.__dict__.update(spawn_fit(self, dict(zip(_FIT_ARGS, args))))
+                return
             setup = self._resolve_setup(validation_data)
+            if getattr(self, "strategy", None) == "ddp":
+                parallel = rank_engine(self, setup.callbacks)
             data = self._prepare_data(
                 X, y, validation_data, setup, task_train, task_valid, sample_weight, parallel
             )

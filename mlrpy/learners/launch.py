@@ -44,6 +44,7 @@ __all__ = [
 #: the environment ``torchrun`` (and ``torch.distributed.launch``) give each process
 _LAUNCHER_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 _RESULT = "result.pt"
+_JOB = "job.pkl"
 
 
 def launched() -> bool:
@@ -78,15 +79,17 @@ def join_launched_group(learner: Any, device: torch.device) -> None:
         )
 
 
-def rank_engine(learner: Any) -> DataParallel:
+def rank_engine(learner: Any, callbacks: list[Any]) -> DataParallel:
     """The data-parallel engine of this process's rank, joining the launcher's group first
-    when ``fit`` did not start this process."""
+    when ``fit`` did not start this process. ``callbacks``: the run's descriptors, on every
+    rank (before the rank-0-only ones are left out)."""
     device = resolve_device(learner.device)
     if device.type == "cuda":  # one GPU per process, the local rank's
         device = torch.device("cuda", local_rank())
         torch.cuda.set_device(device)
     join_launched_group(learner, device)
-    return DataParallel(device)
+    stops_early = any("stop_epoch" in tc.generator.writes for tc in callbacks)
+    return DataParallel(device, uneven=stops_early or learner.on_nonfinite == "warn")
 
 
 def spawn_threads(learner: Any) -> int:
@@ -164,9 +167,15 @@ def spawn_fit(learner: Any, fit_args: dict[str, Any]) -> dict[str, Any]:
     world_size = int(learner.devices)
     with tempfile.TemporaryDirectory(prefix="mlrpy-ddp-") as folder:
         workdir = Path(folder)
+        # The job goes through a file the workers read at once. Given as process arguments it
+        # would go through each worker's start-up pipe, which the worker empties only after
+        # importing its modules: with data of some size the workers would start one by one.
+        job = workdir / _JOB
+        with open(job, "wb") as f:
+            pickle.dump((learner, fit_args), f, protocol=pickle.HIGHEST_PROTOCOL)
         context = mp.start_processes(
             _worker,
-            args=(world_size, learner, fit_args, str(workdir), threads_per_worker),
+            args=(world_size, str(workdir), threads_per_worker),
             nprocs=world_size,
             join=False,
             start_method="spawn",
@@ -198,19 +207,14 @@ def spawn_fit(learner: Any, fit_args: dict[str, Any]) -> dict[str, Any]:
     return fitted
 
 
-def _worker(
-    rank: int,
-    world_size: int,
-    learner: Any,
-    fit_args: dict[str, Any],
-    workdir: str,
-    threads: int | None,
-) -> None:
+def _worker(rank: int, world_size: int, workdir: str, threads: int | None) -> None:
     """One rank of a spawned run (the target of ``torch.multiprocessing``)."""
     os.environ["LOCAL_RANK"] = str(rank)
     if threads is not None:
         torch.set_num_threads(threads)
     try:
+        with open(Path(workdir, _JOB), "rb") as f:
+            learner, fit_args = pickle.load(f)
         device = resolve_device(learner.device)
         if device.type == "cuda":
             torch.cuda.set_device(rank)
@@ -231,6 +235,11 @@ def _worker(
     except BaseException as err:
         _report(Path(workdir), rank, err)
         raise
+    # Done, and everything is written: leave without the interpreter's teardown, which takes
+    # seconds in a process that imported torch.distributed (the callbacks' on_exit has run).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _report(workdir: Path, rank: int, err: BaseException) -> None:

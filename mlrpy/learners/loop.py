@@ -138,6 +138,7 @@ def train_loop(
                         targets.append(batch.y)
                         indices.append(batch.index)
                     if ctx.stop_epoch:  # a callback ended this epoch's batches (with terminate: the run)
+                        parallel.stopping_early()
                         break
             guard.epoch_end()
             ctx.train_loss = parallel.epoch_loss(epoch_loss)

@@ -9,8 +9,11 @@ each rank train on its own shard of every epoch with its gradients averaged over
   ranks see disjoint parts of every epoch (the parts are padded to equal length);
 - ``prepare_epoch``: the samplers' epoch, and the network the batches go through
   (``DistributedDataParallel`` around ``ctx.network``, which callbacks keep seeing unwrapped);
-- ``uneven_batches``: a rank that leaves an epoch's batches early (``ctx.stop_epoch``, the
-  divergence guard) does not stall the others (torch's ``Join``);
+- ``uneven_batches``: a rank that leaves an epoch's batches early does not stall the others
+  (torch's ``Join``). Join costs two small collectives per batch, so a run uses it only when
+  a callback declares that it writes ``ctx.stop_epoch`` or the divergence guard may stop the
+  epoch (``on_nonfinite="warn"``); ``stopping_early`` turns an undeclared early stop into an
+  error instead of a hang;
 - ``epoch_loss``, ``gather_rows``, ``any``: the epoch's loss and scores over all ranks, and
   ``ctx.terminate`` set on any rank seen by every rank, so that all stop after the same epoch;
 - ``finish``: rank 0's weights and callback states on every rank.
@@ -31,6 +34,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
 from mlrpy.callbacks.running_mean import EpochLoss
+from mlrpy.errors import ParameterError
 
 __all__ = ["DataParallel", "SingleProcess", "local_rank"]
 
@@ -57,7 +61,11 @@ class SingleProcess:
         return network
 
     def uneven_batches(self, model: torch.nn.Module) -> contextlib.AbstractContextManager[Any]:
+        """The context of an epoch's batches, in which ranks may leave early."""
         return contextlib.nullcontext()
+
+    def stopping_early(self) -> None:
+        """Called when this rank leaves an epoch's batches before the end."""
 
     def any(self, flag: bool) -> bool:
         """Whether ``flag`` is true on any rank."""
@@ -91,6 +99,8 @@ class DataParallel(SingleProcess):
 
     Args:
         device: this rank's device (``cuda:<local rank>`` on GPUs).
+        uneven: whether a rank may leave an epoch's batches early (then the batches run
+            under torch's ``Join``); the same on every rank.
 
     Example:
         >>> import torch.distributed as dist
@@ -98,8 +108,9 @@ class DataParallel(SingleProcess):
         False
     """
 
-    def __init__(self, device: torch.device) -> None:
+    def __init__(self, device: torch.device, uneven: bool = False) -> None:
         self.device: torch.device = device
+        self.uneven = uneven
         self.rank = dist.get_rank()
         self.world_size = dist.get_world_size()
         # collectives of Python values go through tensors on the backend's device
@@ -133,9 +144,17 @@ class DataParallel(SingleProcess):
         return wrapped
 
     def uneven_batches(self, model: torch.nn.Module) -> contextlib.AbstractContextManager[Any]:
-        if isinstance(model, DistributedDataParallel):
+        if self.uneven and isinstance(model, DistributedDataParallel):
             return cast(contextlib.AbstractContextManager[Any], model.join())
         return contextlib.nullcontext()
+
+    def stopping_early(self) -> None:
+        if not self.uneven:  # the other ranks would wait for this one's gradients forever
+            raise ParameterError(
+                "ctx.stop_epoch ended this rank's epoch early in a data-parallel run, but no "
+                "callback declares it: a callback that sets ctx.stop_epoch must list "
+                "'stop_epoch' in its writes, so that the ranks can leave an epoch unevenly"
+            )
 
     def any(self, flag: bool) -> bool:
         value = torch.tensor([1 if flag else 0], device=self._comm_device)

@@ -80,3 +80,50 @@ def terminate_on_rank(rank: int, epoch: int) -> TorchCallback:
 
 def fail_on_rank(rank: int, how: str = "raise") -> TorchCallback:
     return TorchCallback("fail_on_rank", CallbackSetFailOnRank).set_values(rank=rank, how=how)
+
+
+class CallbackSetStopEpochOnRank(CallbackSet):
+    """Ends one epoch's batches early on one rank (``ctx.stop_epoch``), declared in ``writes``
+    (``declared=True``) or not."""
+
+    writes = ("stop_epoch",)
+
+    def __init__(self, rank: int, epoch: int, batch: int) -> None:
+        self.rank, self.epoch, self.batch = rank, epoch, batch
+
+    def on_batch_end(self) -> None:
+        ctx = self.ctx
+        if (ctx.rank, ctx.epoch, ctx.step) == (self.rank, self.epoch, self.batch):
+            ctx.stop_epoch = True
+
+
+class CallbackSetUndeclaredStop(CallbackSetStopEpochOnRank):
+    writes = ()
+
+
+def stop_epoch_on_rank(rank: int, epoch: int, batch: int, declared: bool = True) -> TorchCallback:
+    cls = CallbackSetStopEpochOnRank if declared else CallbackSetUndeclaredStop
+    return TorchCallback("stop_epoch_on_rank", cls).set_values(rank=rank, epoch=epoch, batch=batch)
+
+
+class CallbackSetTimeWindow(CallbackSet):
+    """Records the wall-clock time of ``on_begin`` and ``on_end`` (rank 0's reaches the caller)."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+
+    def on_begin(self) -> None:
+        import time
+
+        self.times["begin"] = time.time()
+
+    def on_end(self) -> None:
+        import time
+
+        self.times["end"] = time.time()
+
+    def state_dict(self) -> dict[str, float]:
+        return self.times
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        self.times = dict(state)

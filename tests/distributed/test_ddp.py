@@ -25,6 +25,7 @@ from tests.distributed.support import (
     fail_on_rank,
     rank_log,
     read_rank_logs,
+    stop_epoch_on_rank,
     terminate_on_rank,
 )
 
@@ -120,6 +121,21 @@ def test_terminate_on_one_rank_stops_every_rank_after_the_same_epoch(tmp_path):
     logs = read_rank_logs(tmp_path)
     assert [[rec["epoch"] for rec in logs[r][1:]] for r in (0, 1)] == [[1, 2], [1, 2]]
     assert learner.model.epochs == 2
+
+
+def test_a_rank_may_end_an_epoch_early_when_a_callback_declares_it(tmp_path):
+    X, y, _, _ = problem(n=64)  # 32 rows and 4 batches per rank and epoch
+    declared = lrn("classif.mlp", epochs=2, batch_size=8, random_state=0,
+                   callbacks=[rank_log(tmp_path), stop_epoch_on_rank(rank=1, epoch=1, batch=2)], **DDP)
+    declared.fit(X, y)  # the other rank finishes its batches alone (torch's Join)
+    logs = read_rank_logs(tmp_path)
+    assert [len(logs[r][1]["rows"]) for r in (0, 1)] == [32, 16]
+    assert [len(logs[r][2]["rows"]) for r in (0, 1)] == [32, 32]
+    undeclared = lrn("classif.mlp", epochs=2, batch_size=8, random_state=0,
+                     callbacks=[stop_epoch_on_rank(rank=1, epoch=1, batch=2, declared=False)], **DDP)
+    with pytest.raises(DistributedError, match=r"Rank 1 .*must list 'stop_epoch' in its writes"):
+        undeclared.fit(X, y)  # an error, not a hang
+    assert not spawned_workers_alive()
 
 
 def test_early_stopping_stops_both_ranks_on_the_reduced_validation_score(tmp_path):

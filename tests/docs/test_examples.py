@@ -98,21 +98,28 @@ def readme_blocks(text: str) -> list[tuple[int, str]]:
 
 BLOCKS = readme_blocks(README.read_text(encoding="utf-8")) if README.exists() else []
 
-# Runs the blocks in order in one namespace; records, per block, "ok" or the traceback.
+# Runs the blocks in order in one namespace; records, per block, "ok" or the traceback. The
+# main guard keeps worker processes (strategy="ddp" spawns them, and they import the main
+# script) from running the blocks again.
 _RUNNER = """
 import json, sys, traceback
-name, blocks = sys.argv[3], json.load(open(sys.argv[1], encoding="utf-8"))
-results = []
-ns = {"__name__": "__main__"}
-for line, code in blocks:
-    print(f"--- {name} block at line {line}", flush=True)
-    try:
-        exec(compile(code, f"{name}:{line}", "exec"), ns)
-    except BaseException:
-        results.append(traceback.format_exc())
-        break
-    results.append("ok")
-json.dump(results, open(sys.argv[2], "w", encoding="utf-8"))
+
+def main():
+    name, blocks = sys.argv[3], json.load(open(sys.argv[1], encoding="utf-8"))
+    results = []
+    ns = {"__name__": "__main__"}
+    for line, code in blocks:
+        print(f"--- {name} block at line {line}", flush=True)
+        try:
+            exec(compile(code, f"{name}:{line}", "exec"), ns)
+        except BaseException:
+            results.append(traceback.format_exc())
+            break
+        results.append("ok")
+    json.dump(results, open(sys.argv[2], "w", encoding="utf-8"))
+
+if __name__ == "__main__":
+    main()
 """
 
 

@@ -95,16 +95,35 @@ def test_a_failing_stage_names_the_callback():
 
 
 def test_a_field_the_loop_did_not_fill_is_named_with_the_callback():
-    cl = CallbackList(["history", t_clbk("early_stopping", patience=1)])
+    cl = CallbackList(["history", "terminate_on_nan", t_clbk("early_stopping", patience=1)])
     cl.ctx.epoch = 1
-    cl.on_epoch_begin()
-    with pytest.raises(ParameterError, match=r"Callback 'history' reads ctx\.batch, ctx\.loss at on_batch_end"):
-        cl.on_batch_end()
+    with pytest.raises(ParameterError, match=r"Callback 'terminate_on_nan' reads ctx\.network at on_epoch_begin"):
+        cl.on_epoch_begin()
+    cl.ctx.network = torch.nn.Linear(1, 1)
+    cl.on_epoch_begin()  # filled now: the check passes
+    with pytest.raises(ParameterError, match=r"Callback 'terminate_on_nan' reads ctx\.loss at on_after_loss"):
+        cl.on_after_loss()
     cl.ctx.batch = Batch(torch.zeros(2, 1), torch.zeros(2), torch.arange(2))
     cl.ctx.loss = torch.tensor(0.5)
-    cl.on_batch_end()  # filled now: the check passes
+    cl.on_after_loss()
+    cl.on_batch_end()
     cl.ctx.last_scores_valid = None  # None is fine where training has no validation either
     cl.on_epoch_end()
+
+
+def test_the_list_computes_the_epochs_training_loss_unless_the_loop_did():
+    cl = CallbackList(["history"])
+    for epoch, losses in ((1, [0.5, 1.0]), (2, [2.0])):
+        cl.ctx.epoch = epoch
+        cl.on_epoch_begin()
+        for size, loss in zip((3, 1), losses):
+            cl.ctx.batch = Batch(torch.zeros(size, 1), torch.zeros(size), torch.arange(size))
+            cl.ctx.loss = torch.tensor(loss)
+            cl.on_batch_end()
+        if epoch == 2:
+            cl.ctx.train_loss = 7.0  # the loop's own value wins
+        cl.on_epoch_end()
+    assert cl.state_dicts()["history"]["train.loss"].tolist() == [(3 * 0.5 + 1.0) / 4, 7.0]
 
 
 def test_state_dicts_match_the_learners_model_callbacks(iris_xy):
