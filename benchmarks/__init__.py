@@ -5,6 +5,7 @@ the options and ``benchmarks/README.md`` explains the sections and holds the lat
 
 Modules: ``task`` (network, data, settings), ``variants`` (the loops being compared),
 ``timing`` (interleaved repeats and their statistics), ``sections`` (the timed sections),
-``memory`` and ``gpu`` (the subprocess memory and device-sync checks), ``report`` and
+``memory`` and ``gpu`` (the subprocess memory and device-sync checks), ``ddp`` and
+``hand_ddp`` (data-parallel training: mlrpy against a hand-written script), ``report`` and
 ``chart`` (the Markdown report and the PNG), ``cli`` (the command line).
 """

@@ -16,8 +16,10 @@ i. the Dataset path: mlrpy on a Dataset of 3x32x32 images with a small CNN again
    hand-written ``DataLoader`` loop, ``num_workers`` 0 and 2, paired (``--image-rows``);
 j. a 100k-row table with 5 categorical columns: ``classif.mlp`` vs a hand-written loop with
    the same embedding network;
-k. peak memory of training on PNG files: a lazy tensor column vs a hand-written Dataset loop.
-l. FT-Transformer seconds per epoch: ``classif.ft_transformer`` vs its module in a hand loop.
+k. peak memory of training on PNG files: a lazy tensor column vs a hand-written Dataset loop;
+l. FT-Transformer seconds per epoch: ``classif.ft_transformer`` vs its module in a hand loop;
+m. one training on 2 processes: mlrpy ``strategy="ddp"`` vs a hand-written
+   ``DistributedDataParallel`` script, and mlrpy on 1 process (``--ddp-rows``).
 
 The Markdown report is printed and written, with a PNG chart and the raw numbers as JSON,
 to ``--out`` (default ``benchmarks/results/``), each file atomically.
@@ -38,6 +40,7 @@ import torch
 
 from benchmarks.chart import plot
 from benchmarks.datasets import section_datasets
+from benchmarks.ddp import DDP_ROWS, QUICK_ROWS, section_ddp
 from benchmarks.gpu import NO_GPU_FALLBACK_LINE, NO_GPU_LINE, section_cuda_sync
 from benchmarks.lazy_images import section_lazy_images
 from benchmarks.memory import memory_child, section_memory
@@ -94,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--image-rows", type=int, default=None, help="images in section i's Dataset (default 10000)"
     )
+    p.add_argument(
+        "--ddp-rows", type=int, default=None, help="rows in section m (default 200000; 2000 with --quick)"
+    )
     p.add_argument("--scale-batch-size", type=int, default=128, help="batch size for g (default 128)")
     p.add_argument(
         "--min-seconds",
@@ -135,6 +141,7 @@ def make_config(args: argparse.Namespace) -> Config:
         out=args.out,
         quick=quick,
         image_rows=args.image_rows or (256 if quick else 10_000),
+        ddp_rows=args.ddp_rows or (QUICK_ROWS if quick else DDP_ROWS),
     )
     if cfg.repeats < 1 or cfg.epochs < 1:
         raise SystemExit("--repeats and --epochs must be >= 1")
@@ -165,6 +172,8 @@ def run_sections(cfg: Config, with_skorch: bool, skorch_ok: bool) -> dict[str, A
         results["lazy_images"] = section_lazy_images(cfg)
     if "l" in cfg.sections:
         results["ft_transformer"] = section_ft(cfg)
+    if "m" in cfg.sections:
+        results["ddp"] = section_ddp(cfg)
     if cfg.device == "cuda":
         results["cuda_sync"] = section_cuda_sync(cfg)
     return results

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 import mlrpy
+from benchmarks.ddp import ddp_table
 from benchmarks.gpu import NO_GPU_LINE
 from benchmarks.lazy_images import lazy_images_table
 from benchmarks.tables import TARGET_TABLE
@@ -426,6 +427,7 @@ def render(results: dict[str, Any], cfg: Config) -> str:
         ("table", lambda rows: _mixed_table(rows, "Categorical columns (j)", _TABLE_WHAT, False)),
         ("lazy_images", lazy_images_table),
         ("ft_transformer", lambda rows: _mixed_table(rows, "FT-Transformer (l)", _FT_WHAT, True)),
+        ("ddp", ddp_table),
     ]
     for key, table in parts:
         if results.get(key):

@@ -16,7 +16,7 @@ N_CLASSES = 3
 HIDDEN = 64
 LR = 1e-3
 PREDICT_CHUNK = 1024  # mlrpy predicts in chunks of max(batch_size, 1024) rows
-SECTIONS = "abcdefghijkl"
+SECTIONS = "abcdefghijklm"
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 MAX_REPEATS = 21  # cap of the adaptive repeats (--min-seconds)
 CALLBACK_REPEATS = 11  # minimum repeats of section d
@@ -93,6 +93,8 @@ class Config:
     quick: bool = False
     #: images in section i's Dataset
     image_rows: int = 10_000
+    #: rows of section m (data-parallel training)
+    ddp_rows: int = 200_000
     notes: list[str] = field(default_factory=list)
 
 

@@ -48,6 +48,7 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
         "## Categorical columns (j)",
         "## Image files (k)",
         "## FT-Transformer (l)",
+        "## Data-parallel training (m)",
         "## Targets",
     ):
         assert heading in table
@@ -59,7 +60,9 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
 
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
-    assert {"fit", "paired", "callbacks", "predict", "memory", "scaling", "table", "ft_transformer"} <= set(results)
+    assert {
+        "fit", "paired", "callbacks", "predict", "memory", "scaling", "table", "ft_transformer", "ddp"
+    } <= set(results)
     # the paired section covers every batch size, each a paired row in the targets table
     assert [row["batch_size"] for row in results["paired"]] == [32, 128, 1024]
     for bs in (32, 128, 1024):
@@ -69,6 +72,12 @@ def test_quick_benchmark_writes_table_and_chart(tmp_path: Path) -> None:
         assert [row["weights_max_abs_diff"] for row in results[section]] == [0.0] * len(results[section])
     # every round timed both variants of a pair
     assert all(len(row["mlrpy"]["wall"]) == len(row["raw_fused"]["wall"]) >= 1 for row in results["paired"])
+    # section m: every variant ran, and its training, timed inside the workers, is part of its run
+    ddp = results["ddp"][0]
+    for variant in ("mlrpy_1", "mlrpy_ddp", "hand_ddp"):
+        runs = ddp[variant]
+        assert len(runs["wall"]) == len(runs["train"]) >= 1
+        assert all(0 < train < wall for train, wall in zip(runs["train"], runs["wall"]))
     assert not list(tmp_path.glob("*.tmp"))  # atomic writes left no temporary files behind
 
 

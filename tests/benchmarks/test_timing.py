@@ -58,7 +58,7 @@ def test_quartiles_of_a_single_value_are_undefined() -> None:
 
 @pytest.mark.parametrize("text", ["z", "", "a,x"])
 def test_unknown_sections_are_rejected_naming_the_valid_letters(text: str) -> None:
-    with pytest.raises(argparse.ArgumentTypeError, match="abcdefghijkl"):
+    with pytest.raises(argparse.ArgumentTypeError, match="abcdefghijklm"):
         _sections(text)
 
 
