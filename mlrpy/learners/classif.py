@@ -61,6 +61,18 @@ def _check_label_types(learner_id: str, y: np.ndarray) -> None:
         )
 
 
+def _kind_of_classes(classes: np.ndarray) -> str:
+    """scikit-learn's ``type_of_target`` of the sorted distinct labels ``classes``.
+
+    Integer, boolean and string labels are always ``"binary"`` or ``"multiclass"``, which is
+    decided here without ``type_of_target`` (~0.1 ms of every fit); floats, objects and bytes
+    take scikit-learn's checks and messages.
+    """
+    if classes.ndim == 1 and classes.dtype.kind in "biuU":
+        return "binary" if len(classes) <= 2 else "multiclass"
+    return str(type_of_target(classes))
+
+
 class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
     """Classification: any label type; the network outputs one logit per class.
 
@@ -77,7 +89,7 @@ class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
             # one sort gives the classes and the codes; y is 1-D here, so the kind of target
             # follows from its distinct values alone
             classes, codes = np.unique(y, return_inverse=True)
-            kind = type_of_target(classes)
+            kind = _kind_of_classes(classes)
             if kind not in ("binary", "multiclass"):
                 check_classification_targets(y)  # sklearn's own message for continuous targets
                 raise DataError(f"Learner '{self.id}': y must be binary or multiclass labels, got {kind}")

@@ -204,9 +204,23 @@ def check_target(learner: Any, y: Any, n_rows: int | None) -> np.ndarray:
         raise DataError(
             f"Learner '{learner.id}': X and y have different numbers of rows: {n_rows} vs {len(y)}"
         )
-    if pd.isna(pd.Series(y.ravel()) if y.ndim else pd.Series([y])).any():
+    if _has_missing(y):
         raise DataError(f"Learner '{learner.id}': y contains missing values (NaN)")
     return y
+
+
+def _has_missing(y: np.ndarray) -> bool:
+    """Whether ``y`` holds a missing value as pandas sees it (NaN, None, NaT).
+
+    Integer, boolean and string arrays cannot hold one, and a float array only NaN; those
+    are answered without building a ``pandas.Series`` (~40 µs of every fit).
+    """
+    kind = y.dtype.kind
+    if y.ndim and kind in "biuUS":
+        return False
+    if y.ndim and kind == "f":
+        return bool(np.isnan(y).any())
+    return bool(pd.isna(pd.Series(y.ravel()) if y.ndim else pd.Series([y])).any())
 
 
 def sample_weights(learner: Any, sample_weight: Any, n_rows: int) -> np.ndarray | None:
