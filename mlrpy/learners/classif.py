@@ -61,6 +61,23 @@ def _check_label_types(learner_id: str, y: np.ndarray) -> None:
         )
 
 
+def _classes_and_codes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(y, return_inverse=True)``: the sorted distinct labels and each row's
+    position among them.
+
+    Labels that are small non-negative integers (``0..n_rows``, the usual encoding) are
+    counted instead of sorted, a fifth of the instructions for the same result; any other
+    labels are sorted by ``np.unique``.
+    """
+    small_ints = (
+        y.ndim == 1 and len(y) > 0 and (y.dtype.kind == "i" or (y.dtype.kind == "u" and y.dtype.itemsize < 8))
+    )
+    if small_ints and y.min() >= 0 and y.max() <= len(y):
+        present = np.bincount(y) > 0
+        return np.flatnonzero(present).astype(y.dtype), (np.cumsum(present) - 1)[y]
+    return np.unique(y, return_inverse=True)
+
+
 def _kind_of_classes(classes: np.ndarray) -> str:
     """scikit-learn's ``type_of_target`` of the sorted distinct labels ``classes``.
 
@@ -88,7 +105,7 @@ class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
         if fit:
             # one sort gives the classes and the codes; y is 1-D here, so the kind of target
             # follows from its distinct values alone
-            classes, codes = np.unique(y, return_inverse=True)
+            classes, codes = _classes_and_codes(y)
             kind = _kind_of_classes(classes)
             if kind not in ("binary", "multiclass"):
                 check_classification_targets(y)  # sklearn's own message for continuous targets
