@@ -103,7 +103,7 @@ class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
     def _encode_target(self, y: np.ndarray, fit: bool) -> torch.Tensor:
         _check_label_types(self.id, y)
         if fit:
-            # one sort gives the classes and the codes; y is 1-D here, so the kind of target
+            # one pass gives the classes and the codes; y is 1-D here, so the kind of target
             # follows from its distinct values alone
             classes, codes = _classes_and_codes(y)
             kind = _kind_of_classes(classes)
