@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from mlrpy.callbacks.base import CallbackSet
@@ -20,9 +21,11 @@ class StageCaller:
     """Calls one stage on every callback that defines it, in order.
 
     The dispatch lists are built once per run: per stage, a tuple of the bound stage methods.
-    ``call`` (also reachable by calling the instance) is a plain closure over them, so a
-    stage no callback implements costs one function call, one dict lookup and an empty loop,
-    and each implemented stage one call of the bound method. A callback with a
+    ``call`` (also reachable by calling the instance) reads the stage as an attribute of an
+    object made for the run: a stage no callback implements is a class attribute ``None``,
+    so calling it runs no Python code at all (a third of the cost of a Python function
+    call, and the loop calls five stages per batch); an implemented stage is a property that
+    calls each bound method in turn. A callback with a
     ``wrap_stage(callback_id, stage, method)`` method (``profiler``) gets every other
     callback's stage methods here and returns what is called instead. An exception in a stage is
     re-raised naming the callback and the stage; ``KeyboardInterrupt`` passes through
@@ -32,8 +35,7 @@ class StageCaller:
     def __init__(self, callbacks: Iterable[CallbackSet], stages: Iterable[str]) -> None:
         callbacks = list(callbacks)
         self.dispatch: dict[str, list[tuple[str, Callable[[], Any]]]] = {
-            stage: [(cb.id, getattr(cb, stage)) for cb in callbacks if hasattr(cb, stage)]
-            for stage in stages
+            stage: [(cb.id, getattr(cb, stage)) for cb in callbacks if hasattr(cb, stage)] for stage in stages
         }
         # a callback that measures the others (profiler) wraps their stage methods here, as
         # the lists are fixed before its first stage runs
@@ -42,22 +44,16 @@ class StageCaller:
             if wrap is not None:
                 for stage, pairs in self.dispatch.items():
                     pairs[:] = [(cid, m if cid == wrapper.id else wrap(cid, stage, m)) for cid, m in pairs]
-        dispatch = self.dispatch
-        methods = {stage: tuple(m for _, m in pairs) for stage, pairs in dispatch.items()}
-
-        def call(stage: str) -> None:
-            method = None
-            try:
-                for method in methods[stage]:
-                    method()
-            except Exception as err:
-                if method is None:  # an unknown stage: not a callback's fault
-                    raise
-                owner = next(cid for cid, m in dispatch[stage] if m is method)
-                raise CallbackStageError(owner, stage, err) from err
+        stage_calls: dict[str, Any] = {
+            stage: property(partial(_run_stage, stage, tuple(pairs), tuple(m for _, m in pairs)))
+            if pairs
+            else None
+            for stage, pairs in self.dispatch.items()
+        }
+        calls = type("StageCalls", (_StageCalls,), {"__slots__": (), **stage_calls})()
 
         #: ``call("on_<stage>")``: the per-batch hot path of the training loop.
-        self.call: Callable[[str], None] = call
+        self.call: Callable[[str], None] = partial(getattr, calls)
 
     def __call__(self, stage: str) -> None:
         self.call(stage)
@@ -76,6 +72,35 @@ class StageCaller:
                 else:
                     warnings.warn(str(wrapped), RuntimeWarning, stacklevel=2)
         return first
+
+
+class _StageCalls:
+    """The base of the per-run object whose attributes ``StageCaller.call`` reads."""
+
+    __slots__ = ()
+
+    def __getattr__(self, stage: str) -> None:
+        if stage.startswith("__"):  # copy and pickle probe for optional special methods
+            raise AttributeError(stage)
+        raise KeyError(stage)  # an unknown stage: not a callback's fault
+
+
+def _run_stage(
+    stage: str,
+    pairs: tuple[tuple[str, Callable[[], Any]], ...],
+    methods: tuple[Callable[[], Any], ...],
+    _calls: Any,
+) -> None:
+    """Call the bound ``methods`` of ``stage`` in order; a failure is re-raised naming its
+    callback, found in ``pairs`` of (callback id, method) (``KeyboardInterrupt`` passes
+    through untouched)."""
+    method = None
+    try:
+        for method in methods:
+            method()
+    except Exception as err:
+        owner = next(cid for cid, m in pairs if m is method)
+        raise CallbackStageError(owner, stage, err) from err
 
 
 def collect_states(callbacks: Iterable[CallbackSet]) -> dict[str, Any]:

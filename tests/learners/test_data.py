@@ -53,3 +53,21 @@ def test_prediction_batches_have_no_targets() -> None:
 
     assert [b.y for b in batches] == [None, None, None]
     assert torch.equal(torch.cat([b.x for b in batches]), x)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 200), batch_size=st.integers(1, 40), width=st.sampled_from([1, 3, 2048]))
+def test_shuffled_batches_hold_their_rows_whether_gathered_per_chunk_or_per_batch(
+    n: int, batch_size: int, width: int
+) -> None:
+    # narrow rows are gathered many batches at a time, wide ones (2048 floats) one batch at a
+    # time: either way each batch holds exactly the rows, targets and weights of its index
+    x = torch.arange(n * width, dtype=torch.float32).reshape(n, width)
+    y, w = torch.arange(n) * 10, torch.arange(n, dtype=torch.float32) / 2
+    batches = list(TensorLoader(x, y, batch_size, shuffle=True, weight=w))
+
+    assert [len(b.index) for b in batches] == [len(i) for i in torch.arange(n).split(batch_size)]
+    assert sorted(torch.cat([b.index for b in batches]).tolist()) == list(range(n))
+    for b in batches:
+        assert torch.equal(b.x, x[b.index]) and torch.equal(b.y, y[b.index])
+        assert b.weight is not None and torch.equal(b.weight, w[b.index])
