@@ -209,8 +209,10 @@ def weighted_loss(
     per_row = per_element.reshape(len(weight), -1)
     if reductions[0] == "sum":
         return (per_row.sum(dim=1) * weight).sum()
-    # the clamp only matters when every weight is 0: then the loss is 0, not 0 / 0
-    return (per_row.mean(dim=1) * weight).sum() / weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
+    # each row's share of the batch's weight, formed first: w * l of a huge weight would
+    # overflow float32; the clamp only matters when every weight is 0 (the loss is then 0)
+    share = weight / weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
+    return (per_row.mean(dim=1) * share).sum()
 
 
 def check_weighted_loss(loss_fn: Any, loss_id: str, learner_id: str) -> None:

@@ -355,7 +355,7 @@ def validation_scores(
         else:
             per_row = copy.copy(ctx.loss_fn)
             per_row.reduction = "none"
-            loss = (per_row(y_hat, y).reshape(len(y), -1).mean(1) * weights).sum() / weights.sum()
+            loss = (per_row(y_hat, y).reshape(len(y), -1).mean(1) * (weights / weights.sum())).sum()
         scores = {"loss": float(loss.item())}
     if ctx.measures_valid and score is not None:
         scores.update(score(ctx, [y_hat], [y], ctx.measures_valid))

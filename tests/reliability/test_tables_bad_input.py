@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mlrpy import DataError, as_task_classif, lrn
@@ -81,6 +81,7 @@ def test_bad_sample_weights_leave_the_previous_model(make, message):
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=6, max_size=6))
+@example([0.0, 0.0, 0.0, 0.0, 0.0, 6.94e36])  # weight times loss overflowed float32 once
 def test_any_weights_are_accepted_or_refused_with_a_data_error(values):
     X = np.arange(12, dtype=np.float32).reshape(6, 2)
     y = np.array([0.0, 1, 2, 3, 4, 5])
