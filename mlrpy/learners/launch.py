@@ -37,7 +37,12 @@ from mlrpy.learners.parallel import DataParallel, local_rank
 from mlrpy.learners.runtime import resolve_device
 
 __all__ = [
-    "check_devices", "join_launched_group", "launched", "rank_engine", "spawn_fit",
+    "check_devices",
+    "join_launched_group",
+    "launched",
+    "rank_engine",
+    "spawn_fit",
+    "spawn_threads",
     "worker_backend",
     "write_job",
 ]
