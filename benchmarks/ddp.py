@@ -39,8 +39,9 @@ import torch.multiprocessing as mp
 
 import mlrpy
 from benchmarks.hand_ddp import Trained, fit_hand_ddp
-from benchmarks.task import LR, MLP, Config, Data, log, make_data
+from benchmarks.task import Config, Data, log, make_data
 from benchmarks.timing import interleaved, max_weight_diff
+from benchmarks.variants import make_mlrpy
 from mlrpy.errors import DistributedError
 
 DDP_ROWS = 200_000
@@ -92,19 +93,9 @@ train_clock = mlrpy.TorchCallback(CLOCK_ID, CallbackSetTrainClock)
 def fit_mlrpy_processes(data: Data, batch_size: int, cfg: Config, devices: int) -> Trained:
     """``lrn("classif.module", ...)`` with ``strategy="ddp", devices=devices`` (``devices``
     1: no strategy, the ordinary single-process fit)."""
-    parallel: dict[str, Any] = {"strategy": "ddp", "devices": devices} if devices > 1 else {}
-    learner = mlrpy.lrn(
-        "classif.module",
-        module=MLP,
-        epochs=cfg.epochs,
-        batch_size=batch_size,
-        random_state=cfg.seed,
-        num_threads=1,
-        device=cfg.device,
-        callbacks=[train_clock],
-        **parallel,
-        **{"opt.lr": LR},
-    )
+    learner = make_mlrpy(batch_size, cfg, callbacks=[train_clock])
+    if devices > 1:
+        learner.set_params(strategy="ddp", devices=devices)
     learner.fit(data.X, data.y)
     return Trained(learner.model.network, learner.model.callbacks[CLOCK_ID]["seconds"])
 
