@@ -234,6 +234,13 @@ class LearnerTorchVision(LearnerTorchModule):
         warm_start: bool = False,
         resume: Any = None,
         on_nonfinite: str = "raise",
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        batch_size_predict: int | None = None,
+        strategy: str | None = None,
+        devices: int = 1,
+        backend: str | None = None,
     ) -> None:
         store_params(self, locals())
 

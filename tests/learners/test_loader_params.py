@@ -48,11 +48,13 @@ def batch_sizes():
     return probe, seen
 
 
-@pytest.mark.parametrize("key", FAMILIES)
-def test_every_family_has_the_loader_parameters(key):
+@pytest.mark.parametrize("key", [*FAMILIES, "classif.torchvision"])
+def test_every_family_has_the_loader_and_strategy_parameters(key):
     params = lrn(key).get_params()
-    assert {k: params[k] for k in ("num_workers", "pin_memory", "drop_last", "batch_size_predict")} == {
-        "num_workers": 0, "pin_memory": False, "drop_last": False, "batch_size_predict": None
+    shared = ("num_workers", "pin_memory", "drop_last", "batch_size_predict", "strategy", "devices", "backend")
+    assert {k: params[k] for k in shared} == {
+        "num_workers": 0, "pin_memory": False, "drop_last": False, "batch_size_predict": None,
+        "strategy": None, "devices": 1, "backend": None,
     }
 
 
