@@ -50,7 +50,7 @@ class ContextTorch:
     ``loss`` and ``last_loss`` are this rank's, while ``train_loss`` and the scores are
     reduced over all ranks and equal on each. ``terminate`` set on any rank stops every rank
     after the same epoch; ``parallel`` offers the collective operations (``parallel.any``,
-    ``parallel.mean``), which every rank must call together.
+    ``parallel.broadcast``), which every rank must call together.
 
     Reading ``last_loss`` converts the loss tensor on first access, so a run in which no
     callback reads it never waits for the device once per batch. Callbacks may attach

@@ -40,6 +40,7 @@ __all__ = [
     "check_devices",
     "join_launched_group",
     "launched",
+    "rank_device",
     "rank_engine",
     "spawn_fit",
     "spawn_threads",
@@ -85,14 +86,20 @@ def join_launched_group(learner: Any, device: torch.device) -> None:
         )
 
 
+def rank_device(learner: Any) -> torch.device:
+    """This rank's device: the learner's, and on CUDA the GPU of the local rank (made current)."""
+    device = resolve_device(learner.device)
+    if device.type == "cuda":  # one GPU per process
+        device = torch.device("cuda", local_rank())
+        torch.cuda.set_device(device)
+    return device
+
+
 def rank_engine(learner: Any, callbacks: list[Any]) -> DataParallel:
     """The data-parallel engine of this process's rank, joining the launcher's group first
     when ``fit`` did not start this process. ``callbacks``: the run's descriptors, on every
     rank (before the rank-0-only ones are left out)."""
-    device = resolve_device(learner.device)
-    if device.type == "cuda":  # one GPU per process, the local rank's
-        device = torch.device("cuda", local_rank())
-        torch.cuda.set_device(device)
+    device = rank_device(learner)
     join_launched_group(learner, device)
     stops_early = any("stop_epoch" in tc.generator.writes for tc in callbacks)
     return DataParallel(device, uneven=stops_early or learner.on_nonfinite == "warn")
@@ -231,11 +238,8 @@ def _worker(rank: int, world_size: int, workdir: str, threads: int | None) -> No
     try:
         with open(Path(workdir, _JOB), "rb") as f:
             learner, fit_args = pickle.load(f)
-        device = resolve_device(learner.device)
-        if device.type == "cuda":
-            torch.cuda.set_device(rank)
         dist.init_process_group(
-            worker_backend(learner, device),
+            worker_backend(learner, rank_device(learner)),
             init_method=Path(workdir, "store").as_uri(),
             rank=rank,
             world_size=world_size,

@@ -103,10 +103,6 @@ class SingleProcess:
         """Whether ``flag`` is true on any rank."""
         return bool(flag)
 
-    def mean(self, value: float, weight: float = 1.0) -> float:
-        """The ``weight``-weighted mean of ``value`` over the ranks."""
-        return value
-
     def epoch_loss(self, loss: EpochLoss) -> float | None:
         """The epoch's mean training loss over every rank's batches."""
         return loss.value()
@@ -192,11 +188,6 @@ class DataParallel(SingleProcess):
         value = torch.tensor([1 if flag else 0], device=self._comm_device)
         dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return bool(value.item())
-
-    def mean(self, value: float, weight: float = 1.0) -> float:
-        pair = torch.tensor([value * weight, weight], dtype=torch.float64, device=self._comm_device)
-        dist.all_reduce(pair)
-        return float(pair[0] / pair[1])
 
     def epoch_loss(self, loss: EpochLoss) -> float | None:
         total, n = loss.total()

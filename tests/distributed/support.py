@@ -104,26 +104,3 @@ class CallbackSetUndeclaredStop(CallbackSetStopEpochOnRank):
 def stop_epoch_on_rank(rank: int, epoch: int, batch: int, declared: bool = True) -> TorchCallback:
     cls = CallbackSetStopEpochOnRank if declared else CallbackSetUndeclaredStop
     return TorchCallback("stop_epoch_on_rank", cls).set_values(rank=rank, epoch=epoch, batch=batch)
-
-
-class CallbackSetTimeWindow(CallbackSet):
-    """Records the wall-clock time of ``on_begin`` and ``on_end`` (rank 0's reaches the caller)."""
-
-    def __init__(self) -> None:
-        self.times: dict[str, float] = {}
-
-    def on_begin(self) -> None:
-        import time
-
-        self.times["begin"] = time.time()
-
-    def on_end(self) -> None:
-        import time
-
-        self.times["end"] = time.time()
-
-    def state_dict(self) -> dict[str, float]:
-        return self.times
-
-    def load_state_dict(self, state: dict[str, float]) -> None:
-        self.times = dict(state)
