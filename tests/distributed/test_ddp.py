@@ -197,14 +197,17 @@ def test_torchrun_starts_the_ranks_and_each_ends_with_the_same_model(tmp_path):
         learner.fit(X, y)
         rank = dist.get_rank()
         torch.save(learner.model.network.state_dict(), r"{tmp_path}" + f"/rank-{{rank}}.pt")
-        print("rank", rank, "of", dist.get_world_size(), "epochs", learner.model.epochs)
+        # a file per rank: the ranks' printed lines would interleave on the shared stdout
+        with open(r"{tmp_path}" + f"/rank-{{rank}}.txt", "w") as f:
+            f.write(f"rank {{rank}} of {{dist.get_world_size()}} epochs {{learner.model.epochs}}")
     """))
     proc = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script)],
         capture_output=True, text=True, timeout=240,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "rank 0 of 2 epochs 2" in proc.stdout and "rank 1 of 2 epochs 2" in proc.stdout
+    lines = [(tmp_path / f"rank-{r}.txt").read_text() for r in (0, 1)]
+    assert lines == ["rank 0 of 2 epochs 2", "rank 1 of 2 epochs 2"]
     w0, w1 = (torch.load(tmp_path / f"rank-{r}.pt") for r in (0, 1))
     for k in w0:
         torch.testing.assert_close(w0[k], w1[k], atol=0, rtol=0)
