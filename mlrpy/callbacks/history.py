@@ -24,6 +24,17 @@ def columns_of(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         >>> columns_of([{"epoch": 1, "loss": 0.5}, {"epoch": 2}])
         {'epoch': array([1, 2]), 'loss': array([0.5, nan])}
     """
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    columns = {str(name): [row.get(name, math.nan) for row in rows] for name in names}
+    if all(type(v) in (int, float) for values in columns.values() for v in values):
+        # what pandas infers for plain numbers, without building a DataFrame (~0.5 ms a fit)
+        try:
+            return {
+                name: np.array(values, dtype=np.int64 if all(type(v) is int for v in values) else np.float64)
+                for name, values in columns.items()
+            }
+        except OverflowError:  # an int beyond int64: pandas decides
+            pass
     frame = pd.DataFrame(rows)
     return {str(name): frame[name].to_numpy() for name in frame.columns}
 

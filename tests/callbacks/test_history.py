@@ -95,3 +95,27 @@ def test_epoch_loss_is_the_size_weighted_mean_on_either_path(batches):
     assert cpu.value() == pytest.approx(expected, rel=1e-6)
     assert kept.value() == pytest.approx(expected, rel=1e-6)
     assert EpochLoss().value() is None
+
+
+_values = st.one_of(
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.sampled_from(["", "a"]),
+    st.none(),
+    st.floats(width=32).map(np.float32),
+)
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(["epoch", "loss", "lr", "x"]), _values), max_size=5))
+def test_columns_are_what_pandas_makes_of_the_rows(rows):
+    """The state is built without pandas for plain numbers; it must be the table pandas makes."""
+    from mlrpy.callbacks.history import columns_of
+
+    frame = pd.DataFrame(rows)
+    expected = {str(name): frame[name].to_numpy() for name in frame.columns}
+    got = columns_of(rows)
+    assert list(got) == list(expected)
+    for name, column in expected.items():
+        assert got[name].dtype == column.dtype, name
+        assert pd.Series(got[name]).equals(pd.Series(column)), name  # NaN equal to NaN
