@@ -380,3 +380,30 @@ def test_on_cuda_the_guard_acts_once_per_epoch(policy):
         learner.fit(*data())
     kept = {k: v.cpu() for k, v in weights(learner).items()}
     assert_equal_weights(kept, {k: v.cpu() for k, v in log[BATCHES].items()})  # the start of epoch 2
+
+
+@pytest.mark.parametrize(
+    ("fill", "where", "finite"),
+    [
+        (3e38, "weight", True),  # finite, though the sum of the weights overflows
+        (-3e38, "weight", True),
+        (float("nan"), "weight", False),
+        (float("-inf"), "bias", False),
+        (float("nan"), "running_mean", False),  # a buffer counts as a weight
+    ],
+)
+def test_end_of_epoch_weight_check_is_exact(fill, where, finite):
+    torch.manual_seed(0)
+    network = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    with torch.no_grad():
+        tensor = network[1].running_mean if where == "running_mean" else getattr(network[0], where)
+        if finite:
+            tensor.fill_(fill)
+        else:
+            tensor.view(-1)[-1] = fill  # one entry, the last
+    guard = DivergenceGuard("raise", ContextTorch(network=network, epoch=1), per_batch=True)
+    if finite:
+        guard.epoch_end()
+    else:
+        with pytest.raises(DivergenceError, match="weights became NaN or infinite at epoch 1"):
+            guard.epoch_end()
