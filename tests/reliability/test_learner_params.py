@@ -95,6 +95,22 @@ def test_one_invalid_value_among_any_valid_ones_applies_nothing(valid, invalid):
 # -- helpful errors ------------------------------------------------------------------------
 
 
+def test_a_subclass_with_its_own_constructor_has_its_own_parameters():
+    """The constructor's parameter names are read once per class: a subclass must see its
+    own, and its parent keep its own."""
+    base = type(lrn("classif.mlp"))
+
+    base().get_params()  # the parent's names are read (and kept) first
+
+    class Plain(base):  # type: ignore[misc, valid-type]
+        def __init__(self, depth: int = 1, epochs: int = 3) -> None:
+            self.depth = depth
+            self.epochs = epochs
+
+    assert set(Plain().get_params(deep=False)) == {"depth", "epochs"}
+    assert "depth" not in base().get_params(deep=False)
+
+
 def test_a_misspelled_plain_parameter_suggests_the_right_one():
     with pytest.raises(UnknownKeyError, match=r"'epoch' is not a parameter\. Did you mean 'epochs'\?"):
         lrn("classif.mlp", epoch=5)
