@@ -21,7 +21,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 import mlrpy
-from benchmarks.task import LR, N_CLASSES, PAIRED_MAX_REPEATS, PAIRED_REPEATS, Config, log
+from benchmarks.task import DATASET_REPEATS, LR, N_CLASSES, PAIRED_MAX_REPEATS, Config, log
 from benchmarks.timing import interleaved, max_weight_diff
 
 IMAGE_SHAPE = (3, 32, 32)
@@ -109,7 +109,7 @@ def section_datasets(cfg: Config) -> list[dict[str, Any]]:
     """(i) mlrpy's Dataset path against a hand-written DataLoader loop, per ``num_workers``."""
     data = ImageDataset(cfg.image_rows, cfg.seed)
     small = ImageDataset(64, cfg.seed)
-    repeats = cfg.repeats if cfg.quick else max(cfg.repeats, PAIRED_REPEATS // 3)
+    repeats = cfg.repeats if cfg.quick else max(cfg.repeats, DATASET_REPEATS)
     rows = []
     for workers in IMAGE_WORKERS:
         fit_raw_loader(small, workers, cfg)  # untimed: worker start-up paths, allocator

@@ -20,6 +20,7 @@ from benchmarks.task import (
     CALLBACK_REPEATS,
     PAIRED_MAX_REPEATS,
     PAIRED_REPEATS,
+    PAIRED_SECONDS,
     PREDICT_CHUNK,
     Config,
     log,
@@ -102,7 +103,8 @@ def section_paired(cfg: Config) -> list[dict[str, Any]]:
             "raw_fused": partial(fit_raw_fused, data, bs, cfg),
             "mlrpy": partial(fit_mlrpy, data, bs, cfg),
         }
-        timings, nets = interleaved(variants, repeats, cfg.device, cfg.min_seconds, PAIRED_MAX_REPEATS)
+        seconds = cfg.min_seconds if cfg.quick else max(cfg.min_seconds, PAIRED_SECONDS)
+        timings, nets = interleaved(variants, repeats, cfg.device, seconds, PAIRED_MAX_REPEATS)
         row = _row({"n": n, "batch_size": bs}, timings)
         row["weights_max_abs_diff"] = max_weight_diff(nets["raw_fused"], nets["mlrpy"])
         rows.append(row)
