@@ -66,15 +66,19 @@ def _classes_and_codes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     position among them.
 
     Labels that are small non-negative integers (``0..n_rows``, the usual encoding) are
-    counted instead of sorted (the same result in ~60% of the time); any other
-    labels are sorted by ``np.unique``.
+    counted instead of sorted (the same result in ~60% of the time), and labels ``0..k-1``
+    with every one present are their own codes (a copy); any other labels are sorted by
+    ``np.unique``.
     """
     small_ints = (
         y.ndim == 1 and len(y) > 0 and (y.dtype.kind == "i" or (y.dtype.kind == "u" and y.dtype.itemsize < 8))
     )
     if small_ints and y.min() >= 0 and y.max() <= len(y):
         present = np.bincount(y) > 0
-        return np.flatnonzero(present).astype(y.dtype), (np.cumsum(present) - 1)[y]
+        classes = np.flatnonzero(present).astype(y.dtype)
+        if present.all():  # labels 0..k-1, every one present: each label is its own code
+            return classes, y.astype(np.int64)
+        return classes, (np.cumsum(present) - 1)[y]
     return np.unique(y, return_inverse=True)
 
 

@@ -158,6 +158,30 @@ def test_mixed_label_types_in_validation_data_are_refused():
         learner.fit(X, [1, 2, 1, 2, 1, 2], validation_data=(X[:2], [1, "2"]))
 
 
+@given(
+    st.lists(st.integers(0, 6), min_size=1, max_size=40),
+    st.booleans(),
+    st.sampled_from([np.int64, np.int8, np.int32, np.uint8, np.uint32]),
+)
+def test_integer_labels_encode_as_numpy_unique_does(labels, complete, dtype):
+    """The counting short paths (gaps in the labels, or labels 0..k-1 all present) give the
+    classes and codes of ``np.unique``, and never share memory with the user's y."""
+    from mlrpy.learners.classif import _classes_and_codes
+
+    if complete:  # every label from 0 to the largest present
+        labels = labels + list(range(max(labels) + 1))
+    y = np.array(labels, dtype=dtype)
+    before = y.copy()
+    classes, codes = _classes_and_codes(y)
+    expected_classes, expected_codes = np.unique(y, return_inverse=True)
+    assert classes.dtype == y.dtype
+    np.testing.assert_array_equal(classes, expected_classes)
+    np.testing.assert_array_equal(codes.reshape(-1), expected_codes.reshape(-1))
+    assert not np.shares_memory(codes, y)
+    codes[...] = 0
+    np.testing.assert_array_equal(y, before)
+
+
 @pytest.mark.parametrize("y", [["a", "b", "a", "b"], [1, 2, 1, 2], [1.0, 2, 1, 2.0], [True, False, True, False],
                                np.array(["a", "b", "a", "b"], dtype=object)])
 def test_labels_of_one_type_keep_their_type(y):
