@@ -265,16 +265,12 @@ class DivergenceGuard:
         if not tensors:
             return True
         # One NaN or infinity makes a sum NaN or infinite, so a finite sum of all weights
-        # proves them finite with one reduction per tensor instead of an isfinite and an all;
-        # a sum that overflows takes the exact check.
+        # proves them finite with one reduction per tensor; a sum that overflows takes the
+        # exact check. On the CPU each sum is read as it is made (nothing to wait for; fewer
+        # torch calls than stacking them, ~70 µs less per epoch).
         with torch.no_grad():
             if self.per_batch:
-                # nothing to wait for on the CPU: each sum is read as it is made, which takes
-                # fewer torch calls than stacking them (~70 µs less per epoch)
-                total = 0.0
-                for t in tensors:
-                    total += abs(t.sum().item())
-                finite = math.isfinite(total)
+                finite = math.isfinite(sum(abs(t.sum().item()) for t in tensors))
             else:  # one device sync for the whole network
                 finite = bool(torch.stack([t.sum() for t in tensors]).sum().isfinite())
             return finite or bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
