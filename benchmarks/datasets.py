@@ -21,7 +21,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 import mlrpy
-from benchmarks.task import DATASET_REPEATS, LR, N_CLASSES, PAIRED_MAX_REPEATS, Config, log
+from benchmarks.task import DATASET_MAX_REPEATS, DATASET_REPEATS, LR, N_CLASSES, Config, log
 from benchmarks.timing import interleaved, max_weight_diff
 
 IMAGE_SHAPE = (3, 32, 32)
@@ -118,7 +118,7 @@ def section_datasets(cfg: Config) -> list[dict[str, Any]]:
             "raw_loader": partial(fit_raw_loader, data, workers, cfg),
             "mlrpy": partial(fit_mlrpy_dataset, data, workers, cfg),
         }
-        timings, nets = interleaved(variants, repeats, cfg.device, cfg.min_seconds, PAIRED_MAX_REPEATS)
+        timings, nets = interleaved(variants, repeats, cfg.device, cfg.min_seconds, DATASET_MAX_REPEATS)
         row: dict[str, Any] = {
             "n": cfg.image_rows, "num_workers": workers, "batch_size": IMAGE_BATCH_SIZE,
             "epochs": IMAGE_EPOCHS, "image_shape": "x".join(map(str, IMAGE_SHAPE)),
